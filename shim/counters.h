@@ -1,0 +1,161 @@
+/* counters.h — what the wrappers count, and the exact totals built from it.
+ *
+ * Each thread owns a block of cumulative counters (never reset) that only
+ * it writes, with plain relaxed stores: no locked instruction and no shared
+ * cache line on the malloc path. A snapshot sums every block, so counts
+ * and byte totals are exact for every call that had returned when the
+ * snapshot was taken. Blocks outlive their threads and are handed to new
+ * threads, which keep adding to them; a sum never loses a dead thread.
+ *
+ * The heap's peak needs a running global, and that one is batched: a
+ * thread folds its net change into it once the change passes
+ * MK_FOLD_BYTES either way (and at thread exit). The recorded peak is
+ * therefore at most (threads allocating at that moment) x MK_FOLD_BYTES
+ * below the true one; every snapshot also raises it to the exact current
+ * figure. mmap calls are system calls already and update globals directly. */
+#ifndef MK_COUNTERS_H
+#define MK_COUNTERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tls.h"
+
+#define MK_FOLD_BYTES (256u * 1024u)
+
+enum mk_alloc_kind {
+    MK_KIND_MALLOC, MK_KIND_CALLOC, MK_KIND_REALLOC, MK_KIND_REALLOCARRAY,
+    MK_KIND_POSIX_MEMALIGN, MK_KIND_ALIGNED_ALLOC, MK_KIND_MEMALIGN,
+    MK_KIND_VALLOC, MK_KIND_PVALLOC,
+    MK_KIND_COUNT
+};
+/* "malloc", "calloc", ... as in the report. */
+extern const char *const mk_kind_names[MK_KIND_COUNT];
+
+struct mk_kind_totals {
+    uint64_t calls;      /* calls that returned memory */
+    uint64_t bytes;      /* usable bytes handed out */
+    uint64_t requested;  /* bytes asked for */
+};
+
+/* Who made an mmap: the program itself, or the allocator beneath memkit
+ * (an mmap made while memkit was inside the real malloc/free). */
+enum mk_map_owner { MK_MAP_PROGRAM, MK_MAP_ALLOCATOR, MK_MAP_OWNERS };
+
+struct mk_map_totals {
+    uint64_t mmap_calls, mmap_bytes;
+    uint64_t munmap_calls, munmap_bytes;
+    uint64_t mremap_calls;
+    uint64_t in_use, peak;         /* mapped minus unmapped, never below 0 */
+};
+
+struct mk_totals {
+    struct mk_kind_totals kind[MK_KIND_COUNT];
+    uint64_t alloc_calls, alloc_bytes, requested_bytes;  /* sums over kinds */
+    uint64_t free_calls;      /* free() of a block, realloc(p, 0) */
+    uint64_t free_bytes;      /* usable bytes given back (= released bytes) */
+    uint64_t failures;        /* calls that returned NULL or an error */
+    uint64_t heap_in_use, heap_peak;
+    struct mk_map_totals map[MK_MAP_OWNERS];
+};
+
+/* ---- recording (wrappers; the calling thread's own block) ----------------
+ * Inline: these run on every malloc and free. Only the owner writes its
+ * block, so a load and a store suffice (no locked instruction); readers see
+ * each 64-bit word whole. The shared block is the exception and takes
+ * atomic adds (t->shared). state and the frees sit before the kinds so that a malloc
+ * and a free touch only the block's first cache line. */
+enum { MK_BLOCK_FREE, MK_BLOCK_OWNED, MK_BLOCK_SHARED };
+
+struct mk_counter_block {
+    uint32_t state;       /* MK_BLOCK_*; a thread on the shared block has t->shared set */
+    uint64_t free_calls, free_bytes, failures;
+    struct mk_kind_totals kind[MK_KIND_COUNT];
+} __attribute__((aligned(64)));
+
+/* The calling thread's block, claimed on first use (out of line). */
+struct mk_counter_block *mk_claim_block(struct mk_thread *t);
+/* Adds the thread's pending heap change to the global and raises the peak. */
+void mk_fold_pending(struct mk_thread *t);
+
+static inline struct mk_counter_block *mk_block_of(struct mk_thread *t)
+{
+    struct mk_counter_block *b = t->block;
+    return __builtin_expect(b != NULL, 1) ? b : mk_claim_block(t);
+}
+
+static inline void mk_bump(int shared, uint64_t *field, uint64_t v)
+{
+    if (shared)
+        __atomic_fetch_add(field, v, __ATOMIC_RELAXED);
+    else
+        __atomic_store_n(field, __atomic_load_n(field, __ATOMIC_RELAXED) + v,
+                         __ATOMIC_RELAXED);
+}
+
+static inline void mk_heap_change(struct mk_thread *t, int64_t delta)
+{
+    t->pending += delta;
+    if (__builtin_expect(t->pending >= (int64_t)MK_FOLD_BYTES ||
+                         t->pending <= -(int64_t)MK_FOLD_BYTES, 0))
+        mk_fold_pending(t);
+}
+
+/* The wrappers' fast path passes the thread's own block and shared = 0 as
+ * constants, so the counting there is a handful of loads and stores. */
+static inline __attribute__((always_inline)) void
+mk_count_alloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
+                  enum mk_alloc_kind kind, size_t requested, size_t usable)
+{
+    mk_bump(shared, &b->kind[kind].calls, 1);
+    mk_bump(shared, &b->kind[kind].bytes, usable);
+    mk_bump(shared, &b->kind[kind].requested, requested);
+    mk_heap_change(t, (int64_t)usable);
+}
+
+static inline __attribute__((always_inline)) void
+mk_count_free_in(struct mk_thread *t, struct mk_counter_block *b, int shared, size_t usable)
+{
+    mk_bump(shared, &b->free_calls, 1);
+    mk_bump(shared, &b->free_bytes, usable);
+    mk_heap_change(t, -(int64_t)usable);
+}
+
+static inline void mk_count_alloc(struct mk_thread *t, enum mk_alloc_kind kind,
+                                  size_t requested, size_t usable)
+{
+    struct mk_counter_block *b = mk_block_of(t);
+    mk_count_alloc_in(t, b, t->shared, kind, requested, usable);
+}
+
+static inline void mk_count_free(struct mk_thread *t, size_t usable)
+{
+    struct mk_counter_block *b = mk_block_of(t);
+    mk_count_free_in(t, b, t->shared, usable);
+}
+
+/* A realloc that returned memory. Moved: the new block is handed out and
+ * the old one given back. In place: only the difference moves. */
+void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
+                      size_t requested, size_t old_usable, size_t new_usable,
+                      int moved);
+void mk_count_failure(struct mk_thread *t);
+void mk_count_mmap(enum mk_map_owner who, size_t len);
+void mk_count_munmap(enum mk_map_owner who, size_t len);
+void mk_count_mremap(enum mk_map_owner who, size_t old_len, size_t new_len);
+
+/* ---- reading ---- */
+/* Exact totals now (see the banner). Lock-free; safe from any thread. */
+void mk_counters_snapshot(struct mk_totals *out);
+
+/* ---- lifecycle ---- */
+/* Once, at start: the thread-exit hook. Without it (no key left) blocks
+ * are simply not reused. */
+void mk_counters_init(void);
+/* Thread exit: fold the pending heap change and free the block for reuse. */
+void mk_counters_thread_exit(struct mk_thread *t);
+/* Fork child: blocks of threads that did not survive are freed; counts
+ * restart from zero for the child while heap in use stays what it is. */
+void mk_counters_after_fork_child(struct mk_thread *self);
+
+#endif

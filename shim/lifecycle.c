@@ -1,0 +1,90 @@
+/* lifecycle.c — start, fork and exit of a process carrying memkit. */
+#include "lifecycle.h"
+#include "counters.h"
+#include "log.h"
+#include "options.h"
+#include "process.h"
+#include "report.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/auxv.h>
+
+int mk_mode = MK_MODE_UNINIT;
+static int started;   /* the constructor ran and memkit is counting */
+
+void mk_init_early(void)
+{
+    int expect = MK_MODE_UNINIT;
+    if (!__atomic_compare_exchange_n(&mk_mode, &expect, MK_MODE_RESOLVING, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    struct mk_thread *t = &mk_self;
+    uint8_t busy = t->busy;
+    t->busy = 1;
+    /* If even the real malloc cannot be found (it always can while libc is
+     * loaded), memkit stays resolving and the bootstrap buffer serves until
+     * it runs out: a failed allocation, never a crash. */
+    if (mk_real_resolve() == 0)
+        __atomic_store_n(&mk_mode, MK_MODE_COUNTING, __ATOMIC_RELEASE);
+    t->busy = busy;
+}
+
+/* ---- fork ---------------------------------------------------------------------
+ * The child has one thread, and memkit holds no lock a vanished thread could
+ * own (counters are lock-free), so the child only resets: its own start
+ * time and pid, and counts of its own. Called from fork, possibly inside a
+ * signal handler: async-signal-safe. */
+static void after_fork_child(void)
+{
+    int saved = errno;
+    mk_process_capture();
+    mk_counters_after_fork_child(&mk_self);
+    mk_options_after_fork_child();
+    errno = saved;
+}
+
+/* ---- start ---------------------------------------------------------------------- */
+__attribute__((constructor(101))) static void memkit_start(void)
+{
+    int saved = errno;
+    mk_init_early();
+    struct mk_thread *t = &mk_self;
+    uint8_t busy = t->busy;
+    t->busy = 1;
+    if (getauxval(AT_SECURE)) {
+        /* setuid or setgid: read no environment, write no file. */
+        __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
+    } else {
+        mk_log_init();
+        mk_options_load_env();
+        if (mk_opt_num(MK_OPT_DISABLE)) {
+            __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
+        } else {
+            mk_process_capture();
+            mk_counters_init();
+            pthread_atfork(NULL, NULL, after_fork_child);
+            started = 1;
+        }
+    }
+    t->busy = busy;
+    errno = saved;
+}
+
+/* ---- exit ------------------------------------------------------------------------
+ * The exiting thread writes the report. Other threads may still allocate:
+ * the snapshot is exact for every call that had returned. Nothing is printed
+ * (a line at exit breaks programs that check stderr); a failure is logged
+ * only at MEMKIT_LOG=info. */
+__attribute__((destructor)) static void memkit_finish(void)
+{
+    if (!started || __atomic_load_n(&mk_mode, __ATOMIC_ACQUIRE) != MK_MODE_COUNTING)
+        return;
+    int saved = errno;
+    struct mk_thread *t = &mk_self;
+    uint8_t busy = t->busy;
+    t->busy = 1;
+    mk_report_write();
+    t->busy = busy;
+    errno = saved;
+}

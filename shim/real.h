@@ -1,0 +1,80 @@
+/* real.h — the one seam between memkit and what lies beneath it.
+ *
+ * Every call memkit makes into the real allocator or into a function it
+ * also wraps goes through here. The allocator entries are the next
+ * definitions after memkit's (dlsym RTLD_NEXT), so jemalloc, tcmalloc or
+ * mimalloc preloaded after memkit, or linked into the program, stay in
+ * charge. Until they are resolved, memkit serves dlsym's own allocations
+ * from a small static bootstrap buffer (bootstrap.c). */
+#ifndef MK_REAL_H
+#define MK_REAL_H
+
+#include "mk_common.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mk_real_fns {
+    void  *(*malloc)(size_t);
+    void   (*free)(void *);
+    void  *(*calloc)(size_t, size_t);
+    void  *(*realloc)(void *, size_t);
+    void  *(*reallocarray)(void *, size_t, size_t);
+    int    (*posix_memalign)(void **, size_t, size_t);
+    void  *(*aligned_alloc)(size_t, size_t);
+    void  *(*memalign)(size_t, size_t);
+    void  *(*valloc)(size_t);
+    void  *(*pvalloc)(size_t);
+    size_t (*malloc_usable_size)(void *);
+    void  *(*mmap)(void *, size_t, int, int, int, off_t);
+    void  *(*mmap64)(void *, size_t, int, int, int, off_t);
+    int    (*munmap)(void *, size_t);
+    void  *(*mremap)(void *, size_t, size_t, int, ...);
+};
+
+/* Filled by mk_real_resolve(); entries stay NULL until then. */
+extern struct mk_real_fns mk_real MK_HIDDEN;
+
+/* Resolves every entry once; safe to call again. Allocations that dlsym
+ * makes meanwhile on this thread are served by the bootstrap buffer.
+ * Returns 0 when malloc and free were found. */
+int mk_real_resolve(void);
+
+/* Memory for memkit's own buffers, straight from the kernel (never the
+ * heap, never counted as the program's). NULL on failure, errno kept. */
+void *mk_pages_alloc(size_t len);
+void  mk_pages_free(void *p, size_t len);
+/* Grows or shrinks a mk_pages_alloc block, moving it if needed. */
+void *mk_pages_realloc(void *p, size_t old_len, size_t new_len);
+
+/* Usable size of a block the allocator handed out and the program still
+ * holds. glibc's malloc_usable_size also reads the next chunk's header (a
+ * second cache line, 13% of a malloc-heavy run); the block's own size word
+ * gives the same figure. memkit reads it only where the allocator beneath
+ * is glibc's and a self-check at start agreed with malloc_usable_size on
+ * small, large and mmapped blocks (see real.c). */
+extern int mk_glibc_chunks MK_HIDDEN;
+
+static inline size_t mk_usable_size(void *p)
+{
+    if (__builtin_expect(mk_glibc_chunks, 1)) {
+        size_t head = ((const size_t *)p)[-1];
+        return (head & ~(size_t)7) - ((head & 2) ? 16 : 8);   /* 2: IS_MMAPPED */
+    }
+    return mk_real.malloc_usable_size(p);
+}
+
+/* ---- bootstrap buffer (bootstrap.c) ---- */
+#define MK_BOOTSTRAP_BYTES (64 * 1024)
+extern unsigned char mk_bootstrap_buffer[MK_BOOTSTRAP_BYTES] MK_HIDDEN;
+
+void  *mk_bootstrap_alloc(size_t size, size_t align);
+size_t mk_bootstrap_usable(const void *p);
+
+static inline int mk_bootstrap_owns(const void *p)
+{
+    return (const unsigned char *)p >= mk_bootstrap_buffer &&
+           (const unsigned char *)p < mk_bootstrap_buffer + MK_BOOTSTRAP_BYTES;
+}
+
+#endif

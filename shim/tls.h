@@ -1,0 +1,35 @@
+/* tls.h — memkit's per-thread state.
+ *
+ * Initial-exec TLS: the variable sits in the static TLS block, so touching
+ * it from inside malloc never calls __tls_get_addr (which may allocate).
+ * It is reached before the thread has a counter block; mk_thread_block()
+ * claims one on first use. */
+#ifndef MK_TLS_H
+#define MK_TLS_H
+
+#include "mk_common.h"
+
+#include <stdint.h>
+
+struct mk_counter_block;
+
+struct mk_thread {
+    struct mk_counter_block *block;   /* this thread's counters, or NULL */
+    int64_t  pending;     /* heap change not yet folded into the global */
+    /* The gate: the wrappers take their fast path only while all of these
+     * are zero, tested with one 32-bit load. */
+    union {
+        struct {
+            uint8_t busy;      /* memkit's own work: calls pass straight through */
+            uint8_t in_real;   /* inside the real allocator: its mmaps are its own */
+            uint8_t shared;    /* counting into the shared block (atomic adds) */
+            uint8_t exiting;   /* the thread-exit hook ran; no block of its own */
+        };
+        uint32_t gate;
+    };
+};
+
+extern __thread struct mk_thread mk_self
+    __attribute__((tls_model("initial-exec"))) MK_HIDDEN;
+
+#endif

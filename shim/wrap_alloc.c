@@ -1,0 +1,267 @@
+/* wrap_alloc.c — the malloc family, forwarded to the allocator beneath and
+ * counted.
+ *
+ * Every wrapper has two paths. The fast one runs while memkit is counting
+ * and the thread's gate (tls.h) is all zero and it has its own counter
+ * block: the real call is made with in_real set (so an mmap it makes is the
+ * allocator's) and the result is counted by usable size, all inline. The
+ * slow one, out of line, handles everything else: resolving the real
+ * functions (the bootstrap buffer serves meanwhile), memkit's own work and
+ * the allocator calling back (straight through, uncounted), pass-through
+ * mode, a thread's first call (claiming its block), and the shared block.
+ * Either way the result and errno are exactly what the allocator gave:
+ * counting touches neither. */
+#include "counters.h"
+#include "lifecycle.h"
+#include "memkit.h"
+
+#include <errno.h>
+#include <malloc.h>   /* the prototypes being defined here */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MK_MIN_ALIGN 16
+#define MK_ALWAYS_INLINE inline __attribute__((always_inline))
+#define MK_NOINLINE __attribute__((noinline))
+
+/* The thread's own block when the fast path may run, else NULL. */
+static MK_ALWAYS_INLINE struct mk_counter_block *fast_block(struct mk_thread *t)
+{
+    if (MK_LIKELY(__atomic_load_n(&mk_mode, __ATOMIC_RELAXED) == MK_MODE_COUNTING &&
+                  t->gate == 0))
+        return t->block;
+    return NULL;
+}
+
+/* Counts one allocating call's result. shared is a constant 0 on the fast
+ * path, so the compiler drops the atomic branch there. */
+static MK_ALWAYS_INLINE void note_alloc(struct mk_thread *t, struct mk_counter_block *b,
+                                        int shared, enum mk_alloc_kind kind,
+                                        size_t requested, void *p)
+{
+    if (MK_LIKELY(p != NULL))
+        mk_count_alloc_in(t, b, shared, kind, requested, mk_usable_size(p));
+    else
+        mk_count_failure(t);
+}
+
+/* Slow path, step one: may this call be counted at all? Resolves the real
+ * functions on the first call. Returns -1 when the bootstrap buffer must
+ * serve, 0 for a call straight through, 1 to count (the thread's block is
+ * then claimed). */
+static MK_NOINLINE int slow_route(struct mk_thread *t)
+{
+    if (!mk_real_ready())
+        return -1;
+    if (!mk_should_count(t))
+        return 0;
+    mk_block_of(t);
+    return 1;
+}
+
+/* One wrapper for each function that takes sizes and returns a new block.
+ * `bootstrap` is what serves the call before the real function is known. */
+#define MK_FORWARD_ALLOC(name, kind, params, args, requested, bootstrap) \
+    static MK_NOINLINE void *slow_##name params                          \
+    {                                                                    \
+        struct mk_thread *t = &mk_self;                                  \
+        int route = slow_route(t);                                       \
+        if (route < 0)                                                   \
+            return bootstrap;                                            \
+        if (route == 0)                                                  \
+            return mk_real.name args;                                    \
+        t->in_real = 1;                                                  \
+        void *p = mk_real.name args;                                     \
+        t->in_real = 0;                                                  \
+        note_alloc(t, t->block, t->shared, kind, (requested), p);        \
+        return p;                                                        \
+    }                                                                    \
+    MEMKIT_API void *name params                                         \
+    {                                                                    \
+        struct mk_thread *t = &mk_self;                                  \
+        struct mk_counter_block *b = fast_block(t);                      \
+        if (MK_UNLIKELY(!b))                                             \
+            return slow_##name args;                                     \
+        t->in_real = 1;                                                  \
+        void *p = mk_real.name args;                                     \
+        t->in_real = 0;                                                  \
+        note_alloc(t, b, 0, kind, (requested), p);                       \
+        return p;                                                        \
+    }
+
+static void *bootstrap_calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return mk_bootstrap_alloc(total, MK_MIN_ALIGN);   /* static memory is zero */
+}
+
+static size_t page_size(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+MK_FORWARD_ALLOC(malloc, MK_KIND_MALLOC, (size_t size), (size), size,
+                 mk_bootstrap_alloc(size, MK_MIN_ALIGN))
+MK_FORWARD_ALLOC(calloc, MK_KIND_CALLOC, (size_t n, size_t size), (n, size), n * size,
+                 bootstrap_calloc(n, size))
+MK_FORWARD_ALLOC(aligned_alloc, MK_KIND_ALIGNED_ALLOC, (size_t align, size_t size),
+                 (align, size), size, mk_bootstrap_alloc(size, align))
+MK_FORWARD_ALLOC(memalign, MK_KIND_MEMALIGN, (size_t align, size_t size),
+                 (align, size), size, mk_bootstrap_alloc(size, align))
+MK_FORWARD_ALLOC(valloc, MK_KIND_VALLOC, (size_t size), (size), size,
+                 mk_bootstrap_alloc(size, page_size()))
+MK_FORWARD_ALLOC(pvalloc, MK_KIND_PVALLOC, (size_t size), (size), size,
+                 mk_bootstrap_alloc(size, page_size()))
+
+/* ---- free ------------------------------------------------------------------ */
+
+static MK_NOINLINE void slow_free(void *p)
+{
+    struct mk_thread *t = &mk_self;
+    int route = slow_route(t);
+    if (route < 0)
+        return;   /* nothing real was ever handed out */
+    if (route == 0) {
+        mk_real.free(p);
+        return;
+    }
+    size_t usable = mk_usable_size(p);
+    t->in_real = 1;
+    mk_real.free(p);
+    t->in_real = 0;
+    mk_count_free_in(t, t->block, t->shared, usable);
+}
+
+MEMKIT_API void free(void *p)
+{
+    if (!p || MK_UNLIKELY(mk_bootstrap_owns(p)))
+        return;   /* bootstrap blocks are never reused */
+    struct mk_thread *t = &mk_self;
+    struct mk_counter_block *b = fast_block(t);
+    if (MK_UNLIKELY(!b)) {
+        slow_free(p);
+        return;
+    }
+    size_t usable = mk_usable_size(p);
+    t->in_real = 1;
+    mk_real.free(p);
+    t->in_real = 0;
+    mk_count_free_in(t, b, 0, usable);
+}
+
+/* ---- realloc ------------------------------------------------------------------
+ * The old block's usable size is taken before the call (afterwards it may be
+ * gone). A NULL result with size 0 means the block was freed (glibc's rule,
+ * followed by the other allocators here); any other NULL is a failure that
+ * left the block as it was. reallocarray is rarer and takes the same route
+ * as realloc's slow path. */
+
+static void note_realloc(struct mk_thread *t, enum mk_alloc_kind kind, void *old,
+                         size_t old_usable, size_t requested, void *p)
+{
+    if (p) {
+        mk_count_realloc(t, kind, requested, old_usable, mk_usable_size(p),
+                         old && p != old);
+    } else if (old && requested == 0) {
+        mk_count_free(t, old_usable);
+    } else {
+        mk_count_failure(t);
+    }
+}
+
+/* A block from the bootstrap buffer moves to the real heap on realloc. */
+static void *realloc_from_bootstrap(void *old, size_t size)
+{
+    size_t have = mk_bootstrap_usable(old);
+    void *p = malloc(size);
+    if (p)
+        memcpy(p, old, have < size ? have : size);
+    return p;
+}
+
+MEMKIT_API void *realloc(void *old, size_t size)
+{
+    if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
+        return realloc_from_bootstrap(old, size);
+    struct mk_thread *t = &mk_self;
+    if (MK_UNLIKELY(!fast_block(t))) {
+        int route = slow_route(t);
+        if (route < 0)
+            return old ? NULL : mk_bootstrap_alloc(size, MK_MIN_ALIGN);
+        if (route == 0)
+            return mk_real.realloc(old, size);
+    }
+    size_t old_usable = old ? mk_usable_size(old) : 0;
+    t->in_real = 1;
+    void *p = mk_real.realloc(old, size);
+    t->in_real = 0;
+    note_realloc(t, MK_KIND_REALLOC, old, old_usable, size, p);
+    return p;
+}
+
+MEMKIT_API void *reallocarray(void *old, size_t n, size_t size)
+{
+    size_t total;
+    int overflow = __builtin_mul_overflow(n, size, &total);
+    if (old && MK_UNLIKELY(mk_bootstrap_owns(old))) {
+        if (overflow) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return realloc_from_bootstrap(old, total);
+    }
+    struct mk_thread *t = &mk_self;
+    int route = slow_route(t);
+    if (route < 0)
+        return old ? NULL : bootstrap_calloc(n, size);
+    if (route == 0)
+        return mk_real.reallocarray(old, n, size);
+    size_t old_usable = old ? mk_usable_size(old) : 0;
+    t->in_real = 1;
+    void *p = mk_real.reallocarray(old, n, size);
+    t->in_real = 0;
+    /* On overflow the result is NULL and the requested size never mattered. */
+    note_realloc(t, MK_KIND_REALLOCARRAY, old, old_usable, overflow ? SIZE_MAX : total, p);
+    return p;
+}
+
+/* ---- posix_memalign ------------------------------------------------------- */
+
+MEMKIT_API int posix_memalign(void **out, size_t align, size_t size)
+{
+    struct mk_thread *t = &mk_self;
+    int route = slow_route(t);
+    if (route < 0) {
+        if (align < sizeof(void *) || align & (align - 1))
+            return EINVAL;
+        void *p = mk_bootstrap_alloc(size, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    if (route == 0)
+        return mk_real.posix_memalign(out, align, size);
+    t->in_real = 1;
+    int rc = mk_real.posix_memalign(out, align, size);
+    t->in_real = 0;
+    note_alloc(t, t->block, t->shared, MK_KIND_POSIX_MEMALIGN, size, rc == 0 ? *out : NULL);
+    return rc;
+}
+
+/* ---- malloc_usable_size ------------------------------------------------------ */
+
+MEMKIT_API size_t malloc_usable_size(void *p)
+{
+    if (p && MK_UNLIKELY(mk_bootstrap_owns(p)))
+        return mk_bootstrap_usable(p);
+    if (!mk_real_ready())
+        return 0;
+    return mk_real.malloc_usable_size(p);
+}

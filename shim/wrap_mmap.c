@@ -1,0 +1,86 @@
+/* wrap_mmap.c — the mmap family, forwarded and counted.
+ *
+ * A map made while memkit is inside the real allocator (jemalloc, tcmalloc
+ * and mimalloc call mmap through the PLT) is the allocator's and counted
+ * apart from the program's. glibc's malloc maps through internal calls that
+ * never reach here: those maps are invisible to memkit (README). Lengths
+ * are counted rounded up to whole pages, as the kernel maps them. Before
+ * the real functions are resolved the raw system calls serve. */
+#include "counters.h"
+#include "lifecycle.h"
+#include "memkit.h"
+
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+static size_t pages(size_t len)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (len + page - 1) & ~(page - 1);
+}
+
+/* Whose map this is, or -1 when it is memkit's own or not counted. */
+static int owner(const struct mk_thread *t)
+{
+    if (__atomic_load_n(&mk_mode, __ATOMIC_RELAXED) != MK_MODE_COUNTING || t->busy)
+        return -1;
+    return t->in_real ? MK_MAP_ALLOCATOR : MK_MAP_PROGRAM;
+}
+
+static void *forward_mmap(void *(*real)(void *, size_t, int, int, int, off_t),
+                          void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    void *p = real ? real(addr, len, prot, flags, fd, off)
+                   : (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+    int who = owner(&mk_self);
+    if (p != MAP_FAILED && who >= 0)
+        mk_count_mmap((enum mk_map_owner)who, pages(len));
+    return p;
+}
+
+MEMKIT_API void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return forward_mmap(mk_real.mmap, addr, len, prot, flags, fd, off);
+}
+
+MEMKIT_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    return forward_mmap(mk_real.mmap64, addr, len, prot, flags, fd, off);
+}
+
+MEMKIT_API int munmap(void *addr, size_t len)
+{
+    int rc = mk_real.munmap ? mk_real.munmap(addr, len)
+                            : (int)syscall(SYS_munmap, addr, len);
+    int who = owner(&mk_self);
+    if (rc == 0 && who >= 0)
+        mk_count_munmap((enum mk_map_owner)who, pages(len));
+    return rc;
+}
+
+MEMKIT_API void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    void *new_addr = NULL;
+    if (flags & MREMAP_FIXED) {
+        va_list ap;
+        va_start(ap, flags);
+        new_addr = va_arg(ap, void *);
+        va_end(ap);
+    }
+    void *p = mk_real.mremap ? mk_real.mremap(old, old_len, new_len, flags, new_addr)
+                             : (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+    int who = owner(&mk_self);
+    if (p != MAP_FAILED && who >= 0) {
+        if (flags & MREMAP_DONTUNMAP)   /* the old range stays mapped */
+            mk_count_mmap((enum mk_map_owner)who, pages(new_len));
+        else
+            mk_count_mremap((enum mk_map_owner)who, pages(old_len), pages(new_len));
+    }
+    return p;
+}
