@@ -55,6 +55,9 @@ int mk_parse_level(const char *s, uint64_t *level);
 int mk_parse_list(const char *s, char *out, size_t len);     /* normalised "a,b,c" */
 int mk_parse_path_template(const char *s, char *out, size_t len);
 int mk_parse_value(enum mk_opt_type type, const char *s, struct mk_opt_value *out);
+/* Fills v->text with the canonical text of v->num (numeric types):
+ * 524288 bytes -> "512K", 60 s -> "60s"; text types are left as they are. */
+void mk_format_value(enum mk_opt_type type, struct mk_opt_value *v);
 
 /* The form a type expects, for messages: "a size (e.g. 500M)". */
 const char *mk_type_expectation(enum mk_opt_type type);

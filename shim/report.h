@@ -10,11 +10,17 @@
 
 #include <stddef.h>
 
+struct mk_json;
+
 /* Writes the report where MEMKIT_REPORT says (nothing if "off").
  * 0 on success, -1 on failure (errno preserved: callers log at info). */
 int mk_report_write(void);
 /* Writes the report to exactly this path (already expanded). */
 int mk_report_write_to(const char *path);
+
+/* Builds the whole document into j (report.c); kind is "final" at exit,
+ * "snapshot" while running. -1 when memory for the text ran out. */
+int mk_report_build(struct mk_json *j, const char *kind);
 
 /* Expands a template: %p pid, %e program name (any '/' or control
  * character made '_'), %t start time in Unix seconds, %% a '%'. A relative

@@ -6,6 +6,9 @@
  * never reach here: those maps are invisible to memkit (README). Lengths
  * are counted rounded up to whole pages, as the kernel maps them. Before
  * the real functions are resolved the raw system calls serve. */
+/* Both mmap and mmap64 are defined here: the header must not rename one
+ * into the other (meson builds with _FILE_OFFSET_BITS=64). */
+#undef _FILE_OFFSET_BITS
 #include "counters.h"
 #include "lifecycle.h"
 #include "memkit.h"
