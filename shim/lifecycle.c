@@ -1,5 +1,6 @@
 /* lifecycle.c — start, fork and exit of a process carrying memkit. */
 #include "lifecycle.h"
+#include "memkit.h"
 #include "counters.h"
 #include "log.h"
 #include "options.h"
@@ -9,6 +10,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int mk_mode = MK_MODE_UNINIT;
 static int started;   /* the constructor ran and memkit is counting */
@@ -55,11 +58,13 @@ __attribute__((constructor(101))) static void memkit_start(void)
     if (getauxval(AT_SECURE)) {
         /* setuid or setgid: read no environment, write no file. */
         __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
+        t->block = NULL;
     } else {
         mk_log_init();
         mk_options_load_env();
         if (mk_opt_num(MK_OPT_DISABLE)) {
             __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
+            t->block = NULL;   /* claimed by calls before this constructor */
         } else {
             mk_process_capture();
             mk_counters_init();
@@ -72,13 +77,16 @@ __attribute__((constructor(101))) static void memkit_start(void)
 }
 
 /* ---- exit ------------------------------------------------------------------------
- * The exiting thread writes the report. Other threads may still allocate:
- * the snapshot is exact for every call that had returned. Nothing is printed
- * (a line at exit breaks programs that check stderr); a failure is logged
- * only at MEMKIT_LOG=info. */
-__attribute__((destructor)) static void memkit_finish(void)
+ * The exiting thread writes the report, once. Other threads may still
+ * allocate: the snapshot is exact for every call that had returned. Nothing
+ * is printed (a line at exit breaks programs that check stderr); a failure
+ * is logged only at MEMKIT_LOG=info. */
+static int finished;
+
+static void finish(void)
 {
-    if (!started || __atomic_load_n(&mk_mode, __ATOMIC_ACQUIRE) != MK_MODE_COUNTING)
+    if (!started || __atomic_load_n(&mk_mode, __ATOMIC_ACQUIRE) != MK_MODE_COUNTING ||
+        __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
         return;
     int saved = errno;
     struct mk_thread *t = &mk_self;
@@ -87,4 +95,34 @@ __attribute__((destructor)) static void memkit_finish(void)
     mk_report_write();
     t->busy = busy;
     errno = saved;
+}
+
+__attribute__((destructor)) static void memkit_finish(void)
+{
+    finish();
+}
+
+/* _exit and _Exit skip destructors, and some programs always leave that way
+ * (dash, the shell behind `sh -c` on Debian, does): without this, the shell
+ * of a pipeline would leave no report. A vfork child shares its parent's
+ * memory and must do nothing: it is told apart because fork's handler
+ * never ran in it, so the pid memkit holds is not its own. */
+static __attribute__((noreturn)) void leave(int status)
+{
+    if (getpid() == mk_process()->pid)
+        finish();
+    for (;;) {
+        syscall(SYS_exit_group, status);
+        syscall(SYS_exit, status);
+    }
+}
+
+MEMKIT_API void _exit(int status)
+{
+    leave(status);
+}
+
+MEMKIT_API void _Exit(int status)
+{
+    leave(status);
 }

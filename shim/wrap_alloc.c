@@ -26,11 +26,13 @@
 #define MK_ALWAYS_INLINE inline __attribute__((always_inline))
 #define MK_NOINLINE __attribute__((noinline))
 
-/* The thread's own block when the fast path may run, else NULL. */
+/* The thread's own block when the fast path may run, else NULL. A thread
+ * has a block only once memkit counts (blocks are claimed on the slow path
+ * after mk_should_count, and the switch to pass-through at start drops the
+ * one block that may exist by then), so the mode needs no check here. */
 static MK_ALWAYS_INLINE struct mk_counter_block *fast_block(struct mk_thread *t)
 {
-    if (MK_LIKELY(__atomic_load_n(&mk_mode, __ATOMIC_RELAXED) == MK_MODE_COUNTING &&
-                  t->gate == 0))
+    if (MK_LIKELY(t->gate == 0))
         return t->block;
     return NULL;
 }
