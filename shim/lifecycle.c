@@ -68,6 +68,7 @@ __attribute__((constructor(101))) static void memkit_start(void)
         } else {
             mk_process_capture();
             mk_counters_init();
+            mk_report_prepare();
             pthread_atfork(NULL, NULL, after_fork_child);
             started = 1;
         }

@@ -132,3 +132,13 @@ void *mk_pages_realloc(void *p, size_t old_len, size_t new_len)
     errno = saved;
     return q == MAP_FAILED ? NULL : q;
 }
+
+size_t mk_real_usable_size(void *p)
+{
+    struct mk_thread *t = &mk_self;
+    uint8_t in_real = t->in_real;
+    t->in_real = 1;
+    size_t n = mk_real.malloc_usable_size(p);
+    t->in_real = in_real;
+    return n;
+}

@@ -55,13 +55,18 @@ void *mk_pages_realloc(void *p, size_t old_len, size_t new_len);
  * small, large and mmapped blocks (see real.c). */
 extern int mk_glibc_chunks MK_HIDDEN;
 
+/* The allocator's own malloc_usable_size, called as memkit calls into the
+ * allocator (in_real set): jemalloc sets up a thread's state, and maps
+ * memory for it, on the first call a thread makes, this one included. */
+size_t mk_real_usable_size(void *p);
+
 static inline size_t mk_usable_size(void *p)
 {
     if (__builtin_expect(mk_glibc_chunks, 1)) {
         size_t head = ((const size_t *)p)[-1];
         return (head & ~(size_t)7) - ((head & 2) ? 16 : 8);   /* 2: IS_MMAPPED */
     }
-    return mk_real.malloc_usable_size(p);
+    return mk_real_usable_size(p);
 }
 
 /* ---- bootstrap buffer (bootstrap.c) ---- */

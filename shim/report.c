@@ -123,24 +123,35 @@ static const char *allocator_name(const char *path, int in_exe)
     return in_exe ? "linked into the program" : "other";
 }
 
-static void write_allocator(struct mk_json *j)
+/* Where malloc resolved, found once at start: dladdr takes the loader's
+ * lock, which a fork child may have inherited locked, so the report (also
+ * written by a child on _exit) must not call it. */
+static char allocator_path[PATH_MAX];
+static const char *allocator_kind = "unknown";
+
+void mk_report_prepare(void)
 {
     Dl_info info;
-    const char *path = "";
-    int in_exe = 0;
-    if (mk_real.malloc && dladdr((void *)mk_real.malloc, &info) && info.dli_fname) {
-        path = info.dli_fname;
-        Dl_info main_info;
-        void *main_sym = dlsym(RTLD_DEFAULT, "main");
-        in_exe = main_sym && dladdr(main_sym, &main_info) &&
+    if (!mk_real.malloc || !dladdr((void *)mk_real.malloc, &info) || !info.dli_fname)
+        return;
+    Dl_info main_info;
+    void *main_sym = dlsym(RTLD_DEFAULT, "main");
+    int in_exe = main_sym && dladdr(main_sym, &main_info) &&
                  main_info.dli_fbase == info.dli_fbase;
-    }
+    size_t n = strnlen(info.dli_fname, sizeof allocator_path - 1);
+    memcpy(allocator_path, info.dli_fname, n);
+    allocator_path[n] = '\0';
+    allocator_kind = allocator_name(allocator_path, in_exe);
+}
+
+static void write_allocator(struct mk_json *j)
+{
     mk_json_key(j, "allocator");
     mk_json_object_begin(j);
     mk_json_key(j, "name");
-    mk_json_string(j, path[0] ? allocator_name(path, in_exe) : "unknown");
+    mk_json_string(j, allocator_kind);
     mk_json_key(j, "path");
-    mk_json_string(j, path);
+    mk_json_string(j, allocator_path);
     mk_json_object_end(j);
 }
 

@@ -18,6 +18,10 @@ int mk_report_write(void);
 /* Writes the report to exactly this path (already expanded). */
 int mk_report_write_to(const char *path);
 
+/* Notes, at start, facts the report needs that are unsafe to look up at
+ * exit (where malloc resolved). */
+void mk_report_prepare(void);
+
 /* Builds the whole document into j (report.c); kind is "final" at exit,
  * "snapshot" while running. -1 when memory for the text ran out. */
 int mk_report_build(struct mk_json *j, const char *kind);

@@ -265,5 +265,5 @@ MEMKIT_API size_t malloc_usable_size(void *p)
         return mk_bootstrap_usable(p);
     if (!mk_real_ready())
         return 0;
-    return mk_real.malloc_usable_size(p);
+    return mk_real_usable_size(p);
 }

@@ -28,6 +28,7 @@ static void setup(void)
     mk_options_reset();
     mk_process_capture();
     mk_counters_init();
+    mk_report_prepare();
 }
 
 /* Files in dir, and removes them with dir. */
