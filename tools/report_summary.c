@@ -205,8 +205,12 @@ static void print_maps(FILE *out, const json_t *r)
     mkt_u64(r, "totals.munmap_calls", &unmaps);
     mkt_u64(r, "totals.mmap_bytes", &bytes);
     label(out, "maps");
-    fprintf(out, "program %s mmap (%s), %s munmap\n", mkt_count(c1, sizeof c1, calls),
+    fprintf(out, "program %s mmap (%s), %s munmap", mkt_count(c1, sizeof c1, calls),
             mkt_bytes(b, sizeof b, bytes), mkt_count(c2, sizeof c2, unmaps));
+    /* mremap growth is not in mmap_bytes: say there was some. */
+    if (mkt_u64(r, "totals.mremap_calls", &v) == 0 && v)
+        fprintf(out, ", %s mremap", mkt_count(c1, sizeof c1, v));
+    fputc('\n', out);
 
     json_t *am = mkt_at(r, "totals.allocator_maps");
     if (!json_is_object(am))
