@@ -93,6 +93,29 @@ static int scale_by(uint64_t whole, uint64_t frac_e9, uint64_t unit, uint64_t *o
     return 0;
 }
 
+/* ---- amounts: a number and a unit ---------------------------------------- */
+
+/* What sizes and durations share: "off" or "none" (stores 0 in *off and
+ * returns 1), or a decimal number then an optional unit, the unit's text
+ * left in [*unit, *end) (returns 0); -1 for anything else. */
+static int read_amount(const char *s, uint64_t *off, uint64_t *whole, uint64_t *frac,
+                       const char **unit, const char **end)
+{
+    const char *b, *e;
+    trim(s, &b, &e);
+    if (spells(b, e, "off") || spells(b, e, "none")) {
+        *off = 0;
+        return 1;
+    }
+    if (read_decimal(&b, e, whole, frac) < 0)
+        return -1;
+    while (b < e && is_blank(*b))
+        b++;
+    *unit = b;
+    *end = e;
+    return 0;
+}
+
 /* ---- sizes -------------------------------------------------------------- */
 
 /* 4096, 64K, 64k, 64KB, 64KiB, 500M, 1.5G, 1T; units are powers of 1024
@@ -100,16 +123,10 @@ static int scale_by(uint64_t whole, uint64_t frac_e9, uint64_t unit, uint64_t *o
 int mk_parse_size(const char *s, uint64_t *bytes)
 {
     const char *b, *e;
-    trim(s, &b, &e);
-    if (spells(b, e, "off") || spells(b, e, "none")) {
-        *bytes = 0;
-        return 0;
-    }
     uint64_t whole, frac;
-    if (read_decimal(&b, e, &whole, &frac) < 0)
-        return -1;
-    while (b < e && is_blank(*b))
-        b++;
+    int kind = read_amount(s, bytes, &whole, &frac, &b, &e);
+    if (kind != 0)
+        return kind > 0 ? 0 : -1;
     uint64_t unit = 1;
     if (b < e) {
         switch (lower(*b)) {
@@ -137,16 +154,10 @@ int mk_parse_size(const char *s, uint64_t *bytes)
 int mk_parse_duration(const char *s, uint64_t *ns)
 {
     const char *b, *e;
-    trim(s, &b, &e);
-    if (spells(b, e, "off") || spells(b, e, "none")) {
-        *ns = 0;
-        return 0;
-    }
     uint64_t whole, frac;
-    if (read_decimal(&b, e, &whole, &frac) < 0)
-        return -1;
-    while (b < e && is_blank(*b))
-        b++;
+    int kind = read_amount(s, ns, &whole, &frac, &b, &e);
+    if (kind != 0)
+        return kind > 0 ? 0 : -1;
     uint64_t unit;
     if (b == e || spells(b, e, "s") || spells(b, e, "sec"))
         unit = 1000000000ull;
