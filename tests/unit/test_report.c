@@ -45,7 +45,7 @@ static int files_in_dir(void)
 
 static void teardown(void)
 {
-    char cmd[128];
+    char cmd[160];
     snprintf(cmd, sizeof cmd, "chmod -R u+w %s; rm -rf %s", dir, dir);
     cr_assert_eq(system(cmd), 0);
 }
