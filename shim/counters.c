@@ -119,6 +119,23 @@ void mk_fold_pending(struct mk_thread *t)
         raise_peak(&heap_peak, (uint64_t)live);
 }
 
+void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
+                      size_t requested, size_t old_usable, size_t new_usable,
+                      int moved)
+{
+    struct mk_counter_block *b = mk_block_of(t);
+    int sh = t->shared;
+    struct mk_kind_totals *k = &b->kind[kind];
+    size_t given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
+    size_t taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
+    mk_bump(sh, &k->calls, 1);
+    mk_bump(sh, &k->bytes, given);
+    mk_bump(sh, &k->requested, requested);
+    if (taken)
+        mk_bump(sh, &b->free_bytes, taken);
+    mk_heap_change(t, (int64_t)given - (int64_t)taken);
+}
+
 void mk_count_failure(struct mk_thread *t)
 {
     struct mk_counter_block *b = mk_block_of(t);

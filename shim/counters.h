@@ -136,29 +136,9 @@ static inline void mk_count_free(struct mk_thread *t, size_t usable)
 
 /* A realloc that returned memory. Moved: the new block is handed out and
  * the old one given back. In place: only the difference moves. */
-static inline __attribute__((always_inline)) void
-mk_count_realloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
-                    enum mk_alloc_kind kind, size_t requested, size_t old_usable,
-                    size_t new_usable, int moved)
-{
-    struct mk_kind_totals *k = &b->kind[kind];
-    size_t given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
-    size_t taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
-    mk_bump(shared, &k->calls, 1);
-    mk_bump(shared, &k->bytes, given);
-    mk_bump(shared, &k->requested, requested);
-    if (taken)
-        mk_bump(shared, &b->free_bytes, taken);
-    mk_heap_change(t, (int64_t)given - (int64_t)taken);
-}
-
-static inline void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
-                                    size_t requested, size_t old_usable, size_t new_usable,
-                                    int moved)
-{
-    struct mk_counter_block *b = mk_block_of(t);
-    mk_count_realloc_in(t, b, t->shared, kind, requested, old_usable, new_usable, moved);
-}
+void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
+                      size_t requested, size_t old_usable, size_t new_usable,
+                      int moved);
 void mk_count_failure(struct mk_thread *t);
 void mk_count_mmap(enum mk_map_owner who, size_t len);
 void mk_count_munmap(enum mk_map_owner who, size_t len);

@@ -187,39 +187,23 @@ static void *realloc_from_bootstrap(void *old, size_t size)
     return p;
 }
 
-static MK_NOINLINE void *slow_realloc(void *old, size_t size)
-{
-    struct mk_thread *t = &mk_self;
-    int route = slow_route(t);
-    if (route < 0)
-        return old ? NULL : mk_bootstrap_alloc(size, MK_MIN_ALIGN);
-    if (route == 0)
-        return mk_real.realloc(old, size);
-    size_t old_usable = old ? mk_usable_size(old) : 0;
-    t->in_real = 1;
-    void *p = mk_real.realloc(old, size);
-    t->in_real = 0;
-    note_realloc(t, MK_KIND_REALLOC, old, old_usable, size, p);
-    return p;
-}
-
 MEMKIT_API void *realloc(void *old, size_t size)
 {
     if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
         return realloc_from_bootstrap(old, size);
     struct mk_thread *t = &mk_self;
-    struct mk_counter_block *b = fast_block(t);
-    if (MK_UNLIKELY(!b))
-        return slow_realloc(old, size);
+    if (MK_UNLIKELY(!fast_block(t))) {
+        int route = slow_route(t);
+        if (route < 0)
+            return old ? NULL : mk_bootstrap_alloc(size, MK_MIN_ALIGN);
+        if (route == 0)
+            return mk_real.realloc(old, size);
+    }
     size_t old_usable = old ? mk_usable_size(old) : 0;
     t->in_real = 1;
     void *p = mk_real.realloc(old, size);
     t->in_real = 0;
-    if (MK_LIKELY(p != NULL))   /* the common case, counted inline */
-        mk_count_realloc_in(t, b, 0, MK_KIND_REALLOC, size, old_usable, mk_usable_size(p),
-                            old && p != old);
-    else
-        note_realloc(t, MK_KIND_REALLOC, old, old_usable, size, p);
+    note_realloc(t, MK_KIND_REALLOC, old, old_usable, size, p);
     return p;
 }
 
