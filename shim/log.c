@@ -2,6 +2,7 @@
  * the report. No stdio, no allocation, no lock: a message may be logged
  * from a wrapper, a fork child or a destructor. */
 #include "log.h"
+#include "fd_io.h"
 #include "fmt.h"
 #include "process.h"
 
@@ -55,19 +56,6 @@ static int stderr_is_ours(void)
     return err_known && fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
 }
 
-static void write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        s += w;
-        n -= (size_t)w;
-    }
-}
-
 static void keep(const char *text)
 {
     unsigned n = __atomic_fetch_add(&kept_next, 1, __ATOMIC_RELAXED);
@@ -102,10 +90,10 @@ void mk_log(enum mk_log_level level, const char *fmt, ...)
     unsigned nth = __atomic_fetch_add(&lines_written, 1, __ATOMIC_RELAXED);
     if (nth < MK_LOG_MAX_LINES && stderr_is_ours()) {
         line[prefix + n] = '\n';
-        write_all(2, line, prefix + n + 1);
+        mk_write_all(2, line, prefix + n + 1);
     } else if (nth == MK_LOG_MAX_LINES && stderr_is_ours()) {
         static const char last[] = "memkit: further messages suppressed\n";
-        write_all(2, last, sizeof last - 1);
+        mk_write_all(2, last, sizeof last - 1);
     }
     errno = saved;
 }

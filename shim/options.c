@@ -6,13 +6,13 @@
  * while another thread sets it. Writers take a tiny spin lock that a fork
  * child resets (the thread holding it does not exist there). */
 #include "options.h"
+#include "fd_io.h"
 #include "fmt.h"
 #include "log.h"
 
 #include "real.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -107,17 +107,9 @@ static int parent_warned(const char *entry)
     char *buf = mk_pages_alloc(cap);
     if (!buf)
         return 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), same = 0, preloaded = 0;
-    size_t got = 0;
-    if (fd >= 0) {
-        ssize_t n;
-        while (got < cap - 1 && ((n = read(fd, buf + got, cap - 1 - got)) > 0 ||
-                                 (n < 0 && errno == EINTR)))
-            got += n > 0 ? (size_t)n : 0;
-        close(fd);
-    }
-    buf[got] = '\0';
-    for (size_t i = 0; i < got; i += strlen(buf + i) + 1) {
+    long got = mk_read_file(path, buf, cap);
+    int same = 0, preloaded = 0;
+    for (long i = 0; i < got; i += (long)strlen(buf + i) + 1) {
         same |= strcmp(buf + i, entry) == 0;
         preloaded |= strncmp(buf + i, "LD_PRELOAD=", 11) == 0 && strstr(buf + i, "libmemkit");
     }

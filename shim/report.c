@@ -3,6 +3,7 @@
  * options and the process facts. Writing it to disk is report_file.c. */
 #include "report.h"
 #include "counters.h"
+#include "fd_io.h"
 #include "json_writer.h"
 #include "log.h"
 #include "options.h"
@@ -12,8 +13,6 @@
 #include "fmt.h"
 
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,25 +50,11 @@ static void write_argv(struct mk_json *j)
     const size_t cap = 256 * 1024;
     mk_json_array_begin(j);
     char *buf = mk_pages_alloc(cap);
-    int fd = buf ? open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
-    if (fd >= 0) {
-        size_t got = 0;
-        for (;;) {
-            ssize_t n = read(fd, buf + got, cap - got);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-            if (got == cap)
-                break;
-        }
-        close(fd);
-        for (size_t i = 0; i < got;) {
-            size_t n = strnlen(buf + i, got - i);
-            mk_json_string_n(j, buf + i, n);
-            i += n + 1;
-        }
+    long got = buf ? mk_read_file("/proc/self/cmdline", buf, cap) : -1;
+    for (long i = 0; i < got;) {
+        size_t n = strnlen(buf + i, (size_t)(got - i));
+        mk_json_string_n(j, buf + i, n);
+        i += (long)n + 1;
     }
     if (buf)
         mk_pages_free(buf, cap);

@@ -8,6 +8,7 @@
  * not survive a power cut, and fsync at exit can cost a program tens of
  * milliseconds. */
 #include "report.h"
+#include "fd_io.h"
 #include "fmt.h"
 #include "json_writer.h"
 #include "log.h"
@@ -23,24 +24,6 @@
 
 static unsigned temp_serial;   /* atomic: distinct temp names per process */
 
-static int write_all(int fd, const char *s, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, s, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        if (w == 0) {
-            errno = EIO;
-            return -1;
-        }
-        s += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int put_file(const char *path, const char *text, size_t len)
 {
     char tmp[PATH_MAX];
@@ -55,7 +38,7 @@ static int put_file(const char *path, const char *text, size_t len)
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return -1;
-    int failed = write_all(fd, text, len) < 0 || write_all(fd, "\n", 1) < 0;
+    int failed = mk_write_all(fd, text, len) < 0 || mk_write_all(fd, "\n", 1) < 0;
     int err = errno;
     if (close(fd) < 0 && !failed) {   /* NFS and full disks report here */
         failed = 1;
