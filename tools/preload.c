@@ -80,12 +80,12 @@ int mkt_find_library(char *out, size_t len, char *why, size_t why_len)
     /* installed: up from bindir to the prefix, then into libdir */
     char prefix[PATH_MAX + 64];
     snprintf(prefix, sizeof prefix, "%s", self);
-    for (int i = depth(MEMKIT_BINDIR); i > 0; i--)
+    for (int i = depth(MK_INSTALL_BINDIR); i > 0; i--)
         strncat(prefix, "/..", sizeof prefix - strlen(prefix) - 1);
-    if (MEMKIT_LIBDIR[0] == '/')
-        snprintf(cand[count++], sizeof cand[0], "%s/" LIBNAME, MEMKIT_LIBDIR);
+    if (MK_INSTALL_LIBDIR[0] == '/')
+        snprintf(cand[count++], sizeof cand[0], "%s/" LIBNAME, MK_INSTALL_LIBDIR);
     else
-        snprintf(cand[count++], sizeof cand[0], "%.*s/%s/" LIBNAME, PATH_MAX, prefix, MEMKIT_LIBDIR);
+        snprintf(cand[count++], sizeof cand[0], "%.*s/%s/" LIBNAME, PATH_MAX, prefix, MK_INSTALL_LIBDIR);
     snprintf(cand[count++], sizeof cand[0], "%.*s/lib/" LIBNAME, PATH_MAX, prefix);
 
     for (int i = 0; i < count; i++)
