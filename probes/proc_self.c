@@ -43,3 +43,29 @@ uint64_t mk_proc_rss_peak(void)
     errno = saved;
     return kib * 1024;
 }
+
+int mk_proc_live_threads(void)
+{
+    int saved = errno;
+    char buf[1024];
+    int live = -1;
+    if (mk_read_file("/proc/self/stat", buf, sizeof buf) > 0) {
+        /* "pid (comm) S ppid ...": the name may hold spaces and ')'; the
+         * fields after the last ')' are fixed. num_threads is the 20th
+         * field, the 17th after the state. */
+        const char *p = strrchr(buf, ')');
+        if (p && p[1] == ' ' && p[2]) {
+            char state = p[2];
+            p += 3;
+            for (int field = 1; p && field < 17; field++)
+                p = strchr(p + 1, ' ');
+            if (p) {
+                live = (int)parse_u64(p + 1);
+                if (state == 'Z' && live > 0)
+                    live--;
+            }
+        }
+    }
+    errno = saved;
+    return live;
+}

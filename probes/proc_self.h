@@ -14,4 +14,9 @@ uint64_t mk_proc_rss(void);
  * cannot be read. */
 uint64_t mk_proc_rss_peak(void);
 
+/* Threads of this process still running, from /proc/self/stat: its
+ * num_threads, less the main thread when that has ended (pthread_exit)
+ * and waits as a zombie for the others. -1 when it cannot be read. */
+int mk_proc_live_threads(void);
+
 #endif

@@ -10,7 +10,17 @@ packages=(
   libjansson-dev libcriterion-dev libunwind-dev libdw-dev uthash-dev
   # tests: allocators beneath memkit, real programs run under it
   libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev
-  python3 git sqlite3 xz-utils coreutils
+  python3 git sqlite3 xz-utils coreutils strace
+  zstd pigz perl ruby nodejs stress-ng libpython3.11-testsuite
+  # pool benchmark: FFmpeg's AVBufferPool side by side
+  libavutil-dev
+  # benchmarks (tests/bench/run_all.sh): glibc's libmemusage.so, heaptrack,
+  # GStreamer's GstBufferPool
+  libc-devtools heaptrack libgstreamer1.0-dev
+  # tools: manual pages from --help, the SVG rendered headless, metrics checked
+  help2man man-db groff-base chromium prometheus python3-prometheus-client
+  # sanitizer builds, libFuzzer, valgrind of memkit-report
+  clang libclang-rt-14-dev valgrind
 )
 
 missing=()

@@ -3,6 +3,8 @@
 #include "lifecycle.h"
 #include "memkit.h"
 #include "options.h"
+#include "monitor.h"
+#include "compact.h"
 #include "proc_self.h"
 
 #include <errno.h>
@@ -27,6 +29,9 @@ MEMKIT_API int memkit_stats(memkit_stats_t *out)
         return -1;
     struct mk_totals tot;
     mk_counters_snapshot(&tot);
+    uint64_t released = tot.free_bytes + mk_notified_total();
+    struct mk_compact_totals ct;
+    mk_compact_totals(&ct);
     const struct mk_map_totals *prog = &tot.map[MK_MAP_PROGRAM];
     const struct mk_map_totals *alloc = &tot.map[MK_MAP_ALLOCATOR];
     memkit_stats_t s = {
@@ -41,11 +46,11 @@ MEMKIT_API int memkit_stats(memkit_stats_t *out)
         .munmap_calls = prog->munmap_calls,
         .mmap_in_use = prog->in_use,
         .mmap_peak = prog->peak,
-        .released_bytes = tot.free_bytes,
-        .released_since_compact = tot.free_bytes,   /* no compaction has run */
+        .released_bytes = released,
+        .released_since_compact = released > ct.released_at_last ? released - ct.released_at_last : 0,
         .rss = mk_proc_rss(),
         .rss_peak = mk_proc_rss_peak(),
-        .compactions = 0,
+        .compactions = ct.count,
         .requested_bytes = tot.requested_bytes,
         .alloc_failures = tot.failures,
         .mremap_calls = prog->mremap_calls,
@@ -65,7 +70,10 @@ MEMKIT_API int memkit_config_set(const char *name, const char *value)
         errno = EINVAL;
         return -1;
     }
-    return mk_options_set(name, value);
+    int rc = mk_options_set(name, value);
+    if (rc == 0)
+        mk_monitor_poke();   /* a trigger may have changed */
+    return rc;
 }
 
 MEMKIT_API int memkit_config_get(const char *name, char *buf, size_t len)
@@ -77,4 +85,45 @@ MEMKIT_API int memkit_config_get(const char *name, char *buf, size_t len)
         return -1;
     }
     return mk_options_get(name, buf, len);
+}
+
+MEMKIT_API int memkit_compact(memkit_compact_result_t *out)
+{
+    if (out && out->size < offsetof(memkit_compact_result_t, seconds) + sizeof(double)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!counting())
+        return -1;
+    struct mk_thread *t = &mk_self;
+    uint8_t busy = t->busy;
+    t->busy = 1;   /* what the release call allocates is the allocator's */
+    struct mk_compaction c;
+    int rc = mk_monitor_compact(MK_REASON_MANUAL, &c);
+    t->busy = busy;
+    if (rc < 0) {
+        errno = EBUSY;
+        return -1;
+    }
+    if (out) {
+        out->ran = c.ran;
+        out->rss_before = c.rss_before;
+        out->rss_after = c.rss_after;
+        out->seconds = (double)c.seconds_ns / 1e9;
+    }
+    return 0;
+}
+
+MEMKIT_API void memkit_notify_released(size_t bytes)
+{
+    int saved = errno;
+    if (bytes && mk_real_ready() &&
+        __atomic_load_n(&mk_mode, __ATOMIC_ACQUIRE) == MK_MODE_COUNTING) {
+        struct mk_thread *t = &mk_self;
+        uint8_t busy = t->busy;
+        t->busy = 1;
+        mk_monitor_notify_released(bytes);
+        t->busy = busy;
+    }
+    errno = saved;
 }

@@ -3,6 +3,8 @@
 #include "counters.h"
 #include "real.h"
 #include "tls.h"
+#include "monitor.h"
+#include "timeline.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -30,7 +32,8 @@ static struct chunk first_chunk = { NULL, FIRST_BLOCKS, first_blocks };
 static struct chunk *chunks = &first_chunk;
 /* For a thread that could get no block of its own (no memory for another
  * chunk, or allocating after its exit hook): updated with atomic adds. */
-static struct mk_counter_block shared_block = { .state = MK_BLOCK_SHARED };
+static struct mk_counter_block shared_block = { .state = MK_BLOCK_SHARED,
+                                                 .release_mark = UINT64_MAX };
 
 /* Fork baseline: a child reports its own calls, so the sums at fork time
  * are subtracted from what it reports. */
@@ -38,6 +41,7 @@ static struct mk_counter_block baseline;
 
 static int64_t  heap_live;   /* folded heap in use (see counters.h) */
 static uint64_t heap_peak;
+static uint64_t heap_peak_recent;   /* since the last compaction (monitor.c) */
 
 static pthread_key_t exit_key;
 static int exit_key_ok;
@@ -93,8 +97,12 @@ struct mk_counter_block *mk_claim_block(struct mk_thread *t)
     if (!b) {
         b = &shared_block;
         t->shared = 1;
-    } else if (exit_key_ok)
-        pthread_setspecific(exit_key, t);
+    } else {
+        /* The new owner's first free takes the release check. */
+        __atomic_store_n(&b->release_mark, 0, __ATOMIC_RELAXED);
+        if (exit_key_ok)
+            pthread_setspecific(exit_key, t);
+    }
     t->block = b;
     t->busy = busy;
     return b;
@@ -115,8 +123,13 @@ void mk_fold_pending(struct mk_thread *t)
 {
     int64_t live = __atomic_add_fetch(&heap_live, t->pending, __ATOMIC_RELAXED);
     t->pending = 0;
-    if (live > 0)
+    if (live > 0) {
         raise_peak(&heap_peak, (uint64_t)live);
+        raise_peak(&heap_peak_recent, (uint64_t)live);
+    }
+    /* The heap moved by 256 KiB: a timeline point, when one is due (inside
+     * malloc: without RSS, which would take a /proc read). */
+    mk_timeline_point_now(MK_TL_SAMPLE, 0);
 }
 
 void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
@@ -169,6 +182,11 @@ static void map_shrink(struct map_counters *m, size_t len)
         ;
 }
 
+uint64_t mk_maps_in_use(enum mk_map_owner who)
+{
+    return __atomic_load_n(&maps[who].in_use, __ATOMIC_RELAXED);
+}
+
 void mk_count_mmap(enum mk_map_owner who, size_t len)
 {
     __atomic_fetch_add(&maps[who].mmap_calls, 1, __ATOMIC_RELAXED);
@@ -190,6 +208,30 @@ void mk_count_mremap(enum mk_map_owner who, size_t old_len, size_t new_len)
         map_grow(&maps[who], new_len - old_len);
     else
         map_shrink(&maps[who], old_len - new_len);
+}
+
+uint64_t mk_heap_in_use_folded(void)
+{
+    int64_t live = __atomic_load_n(&heap_live, __ATOMIC_RELAXED);
+    return live > 0 ? (uint64_t)live : 0;
+}
+
+uint64_t mk_heap_recent_peak(void)
+{
+    return __atomic_load_n(&heap_peak_recent, __ATOMIC_RELAXED);
+}
+
+void mk_heap_recent_peak_reset(void)
+{
+    __atomic_store_n(&heap_peak_recent, mk_heap_in_use_folded(), __ATOMIC_RELAXED);
+}
+
+void mk_counters_request_checks(void)
+{
+    for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
+        for (size_t i = 0; i < c->count; i++)
+            if (__atomic_load_n(&c->blocks[i].state, __ATOMIC_RELAXED) == MK_BLOCK_OWNED)
+                __atomic_store_n(&c->blocks[i].release_mark, 0, __ATOMIC_SEQ_CST);
 }
 
 /* ---- reading --------------------------------------------------------------- */
@@ -295,6 +337,13 @@ void mk_counters_after_fork_child(struct mk_thread *self)
             if (&c->blocks[i] != self->block && c->blocks[i].state == MK_BLOCK_OWNED)
                 c->blocks[i].state = MK_BLOCK_FREE;   /* its thread is gone */
 
+    /* Released bytes restart from zero for the child's release checks. */
+    for (struct chunk *c = chunks; c; c = c->next)
+        for (size_t i = 0; i < c->count; i++) {
+            c->blocks[i].release_told = c->blocks[i].free_bytes;
+            c->blocks[i].release_mark = 0;
+        }
+
     struct mk_counter_block raw;
     sum_blocks(&raw);
     baseline = raw;
@@ -302,6 +351,7 @@ void mk_counters_after_fork_child(struct mk_thread *self)
     int64_t in_use = given > raw.free_bytes ? (int64_t)(given - raw.free_bytes) : 0;
     heap_live = in_use - self->pending;   /* the lost threads' pending is in the sums */
     heap_peak = (uint64_t)in_use;
+    heap_peak_recent = (uint64_t)in_use;
 
     for (int w = 0; w < MK_MAP_OWNERS; w++) {
         maps_baseline[w] = maps[w];

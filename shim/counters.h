@@ -69,8 +69,19 @@ enum { MK_BLOCK_FREE, MK_BLOCK_OWNED, MK_BLOCK_SHARED };
 
 struct mk_counter_block {
     uint32_t state;       /* MK_BLOCK_*; a thread on the shared block has t->shared set */
-    uint64_t free_calls, free_bytes, failures;
+    uint64_t free_calls, free_bytes;
+    /* When free_bytes reaches this, the owner's free takes the release
+     * check (mk_release_check): every MK_RELEASE_STEP bytes freed, or at
+     * once when the monitor sets it to 0 (mimalloc's collect requests).
+     * The shared block never checks. */
+    uint64_t release_mark;
+    uint64_t failures;
     struct mk_kind_totals kind[MK_KIND_COUNT];
+    /* Slow path only (monitor.c): how much of free_bytes the global
+     * released-bytes figure has been told of, and the collect request this
+     * block's thread answered last. */
+    uint64_t release_told;
+    unsigned collect_epoch;
 } __attribute__((aligned(64)));
 
 /* The calling thread's block, claimed on first use (out of line). */
@@ -101,17 +112,27 @@ static inline void mk_heap_change(struct mk_thread *t, int64_t delta)
         mk_fold_pending(t);
 }
 
+/* Sampling (probes/sample.h), out of line: records p's stack. */
+void mk_sample_alloc(struct mk_thread *t, void *p, size_t usable);
+
 /* The wrappers' fast path passes the thread's own block and shared = 0 as
- * constants, so the counting there is a handful of loads and stores. */
+ * constants, so the counting there is a handful of loads and stores.
+ * Sampling costs one subtraction and one branch: the thread's byte
+ * countdown (tls.h) runs out about once per MEMKIT_SAMPLE bytes. */
 static inline __attribute__((always_inline)) void
 mk_count_alloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
-                  enum mk_alloc_kind kind, size_t requested, size_t usable)
+                  enum mk_alloc_kind kind, size_t requested, size_t usable, void *p)
 {
     mk_bump(shared, &b->kind[kind].calls, 1);
     mk_bump(shared, &b->kind[kind].bytes, usable);
     mk_bump(shared, &b->kind[kind].requested, requested);
     mk_heap_change(t, (int64_t)usable);
+    if (__builtin_expect((t->sample_left -= (int64_t)usable) <= 0, 0))
+        mk_sample_alloc(t, p, usable);
 }
+
+/* The free path's hook into the defragmenter (monitor.c), out of line. */
+void mk_release_check(struct mk_thread *t, struct mk_counter_block *b);
 
 static inline __attribute__((always_inline)) void
 mk_count_free_in(struct mk_thread *t, struct mk_counter_block *b, int shared, size_t usable)
@@ -119,13 +140,17 @@ mk_count_free_in(struct mk_thread *t, struct mk_counter_block *b, int shared, si
     mk_bump(shared, &b->free_calls, 1);
     mk_bump(shared, &b->free_bytes, usable);
     mk_heap_change(t, -(int64_t)usable);
+    if (__builtin_expect(__atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED) >=
+                         __atomic_load_n(&b->release_mark, __ATOMIC_RELAXED), 0))
+        mk_release_check(t, b);
 }
 
+/* Counts without a block to sample (p unknown: the countdown still runs). */
 static inline void mk_count_alloc(struct mk_thread *t, enum mk_alloc_kind kind,
                                   size_t requested, size_t usable)
 {
     struct mk_counter_block *b = mk_block_of(t);
-    mk_count_alloc_in(t, b, t->shared, kind, requested, usable);
+    mk_count_alloc_in(t, b, t->shared, kind, requested, usable, NULL);
 }
 
 static inline void mk_count_free(struct mk_thread *t, size_t usable)
@@ -141,8 +166,20 @@ void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
                       int moved);
 void mk_count_failure(struct mk_thread *t);
 void mk_count_mmap(enum mk_map_owner who, size_t len);
+/* Bytes mapped and not unmapped now (one load). */
+uint64_t mk_maps_in_use(enum mk_map_owner who);
 void mk_count_munmap(enum mk_map_owner who, size_t len);
 void mk_count_mremap(enum mk_map_owner who, size_t old_len, size_t new_len);
+
+/* Heap in use as folded so far: one load, off by at most MK_FOLD_BYTES per
+ * thread (the free path's release check reads it). */
+uint64_t mk_heap_in_use_folded(void);
+/* The highest folded heap in use since the last reset (each compaction
+ * resets it to the figure then): how far the heap has fallen since. */
+uint64_t mk_heap_recent_peak(void);
+void mk_heap_recent_peak_reset(void);
+/* Makes every thread's next free take the release check (monitor.c). */
+void mk_counters_request_checks(void);
 
 /* ---- reading ---- */
 /* Exact totals now (see the banner). Lock-free; safe from any thread. */

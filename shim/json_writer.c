@@ -204,3 +204,15 @@ void mk_json_null(struct mk_json *j)
     before_item(j);
     append(j, "null", 4);
 }
+
+void mk_json_field_u64(struct mk_json *j, const char *key, uint64_t v)
+{
+    mk_json_key(j, key);
+    mk_json_u64(j, v);
+}
+
+void mk_json_field_seconds(struct mk_json *j, const char *key, uint64_t ns)
+{
+    mk_json_key(j, key);
+    mk_json_double(j, (double)ns / 1e9, 6);
+}

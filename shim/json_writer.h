@@ -36,6 +36,9 @@ void mk_json_u64(struct mk_json *j, uint64_t v);
 void mk_json_i64(struct mk_json *j, int64_t v);
 /* Fixed-point with `decimals` digits; NaN and infinities become null. */
 void mk_json_double(struct mk_json *j, double v, int decimals);
+/* "key": v, and "key": ns as seconds (6 decimals): the report's usual fields. */
+void mk_json_field_u64(struct mk_json *j, const char *key, uint64_t v);
+void mk_json_field_seconds(struct mk_json *j, const char *key, uint64_t ns);
 void mk_json_bool(struct mk_json *j, int v);
 void mk_json_null(struct mk_json *j);
 

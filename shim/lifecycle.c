@@ -2,9 +2,18 @@
 #include "lifecycle.h"
 #include "memkit.h"
 #include "counters.h"
+#include "compact.h"
+#include "detour.h"
 #include "log.h"
+#include "monitor.h"
 #include "options.h"
 #include "process.h"
+#include "release.h"
+#include "timeline.h"
+#include "checkpoint.h"
+#include "scope.h"
+#include "warn.h"
+#include "prom.h"
 #include "report.h"
 
 #include <errno.h>
@@ -44,6 +53,15 @@ static void after_fork_child(void)
     mk_process_capture();
     mk_counters_after_fork_child(&mk_self);
     mk_options_after_fork_child();
+    mk_monitor_after_fork_child();
+    mk_detour_after_fork_child();
+    mk_timeline_reset();
+    mk_checkpoints_reset();   /* the child's report has its own */
+    mk_scopes_reset();
+    mk_warn_reset();
+    mk_compact_after_fork_child(0);
+    mk_report_after_fork_child();
+    mk_prom_after_fork_child();
     errno = saved;
 }
 
@@ -69,6 +87,7 @@ __attribute__((constructor(101))) static void memkit_start(void)
             mk_process_capture();
             mk_counters_init();
             mk_report_prepare();
+            mk_release_detect((void *)mk_real.malloc);
             pthread_atfork(NULL, NULL, after_fork_child);
             started = 1;
         }
@@ -93,6 +112,8 @@ static void finish(void)
     struct mk_thread *t = &mk_self;
     uint8_t busy = t->busy;
     t->busy = 1;
+    mk_monitor_stop();
+    mk_prom_at_exit();
     mk_report_write();
     t->busy = busy;
     errno = saved;

@@ -68,10 +68,18 @@ static void store_default(enum mk_option_id id)
         store(id, &v);
 }
 
+static int loaded;   /* the environment (or the defaults) has been read */
+
+int mk_options_loaded(void)
+{
+    return __atomic_load_n(&loaded, __ATOMIC_ACQUIRE);
+}
+
 void mk_options_reset(void)
 {
     for (int i = 0; i < MK_OPT_COUNT; i++)
         store_default((enum mk_option_id)i);
+    __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
 }
 
 /* A value as it may be quoted in a message: at most 64 characters,
@@ -144,6 +152,7 @@ void mk_options_load_env(void)
                    mk_options[i].def[0] ? mk_options[i].def : "nothing");
         }
     }
+    __atomic_store_n(&loaded, 1, __ATOMIC_RELEASE);
     /* A misspelt option would otherwise be ignored without a word. */
     for (char **e = environ; e && *e; e++) {
         if (strncmp(*e, "MEMKIT_", 7) != 0)
@@ -169,9 +178,12 @@ uint64_t mk_opt_num(enum mk_option_id id)
 int mk_opt_text(enum mk_option_id id, char *buf, size_t len)
 {
     struct live_text *t = &texts[id];
-    for (;;) {
+    /* A writer that never finishes is this very thread, interrupted inside
+     * mk_options_set by a signal whose handler exits and so reports: after
+     * a while the text is taken as it stands (it is always terminated). */
+    for (unsigned tries = 0;; tries++) {
         unsigned before = __atomic_load_n(&t->seq, __ATOMIC_ACQUIRE);
-        if (before & 1u) {
+        if ((before & 1u) && tries < (1u << 20)) {
             __builtin_ia32_pause();
             continue;
         }
@@ -182,7 +194,7 @@ int mk_opt_text(enum mk_option_id id, char *buf, size_t len)
             buf[n] = '\0';
         }
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) != before)
+        if (__atomic_load_n(&t->seq, __ATOMIC_RELAXED) != before && tries < (1u << 20))
             continue;
         if (!fits) {
             errno = ERANGE;

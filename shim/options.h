@@ -18,6 +18,7 @@ enum mk_opt_type {
     MK_TYPE_LIST,      /* comma-separated names */
     MK_TYPE_STRING,    /* free text */
     MK_TYPE_PATH,      /* a report path template (%p %e %t %%), or off */
+    MK_TYPE_COUNT,     /* a whole number: 0, 32, 1000 (no unit) */
 };
 
 enum mk_option_id {
@@ -38,7 +39,8 @@ extern const struct mk_option_info mk_options[MK_OPT_COUNT];
 #define MK_OPT_TEXT_MAX 1024
 
 /* A parsed value: num for numeric types, text for the others (and the
- * canonical text of every type, for reports and memkit_config_get). */
+ * canonical text of every type, for reports and memkit_config_get). A
+ * path's num is 1 unless it is "off". */
 struct mk_opt_value {
     uint64_t num;
     char     text[MK_OPT_TEXT_MAX];
@@ -52,6 +54,7 @@ int mk_parse_duration(const char *s, uint64_t *ns);
 int mk_parse_bool(const char *s, uint64_t *v);
 int mk_parse_percent(const char *s, uint64_t *hundredths);
 int mk_parse_level(const char *s, uint64_t *level);
+int mk_parse_count(const char *s, uint64_t *n);
 int mk_parse_list(const char *s, char *out, size_t len);     /* normalised "a,b,c" */
 int mk_parse_path_template(const char *s, char *out, size_t len);
 int mk_parse_value(enum mk_opt_type type, const char *s, struct mk_opt_value *out);
@@ -72,6 +75,9 @@ void mk_options_load_env(void);
 /* Resets every option to its default (used when the environment is not
  * to be read, and by tests). */
 void mk_options_reset(void);
+/* Whether the options have been read yet: before memkit's constructor
+ * (another library's constructor allocating first) every value reads 0. */
+int mk_options_loaded(void);
 /* A numeric option's value: one relaxed atomic load, safe in wrappers. */
 uint64_t mk_opt_num(enum mk_option_id id);
 /* A text option's value, copied consistently even while another thread

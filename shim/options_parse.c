@@ -148,6 +148,20 @@ int mk_parse_size(const char *s, uint64_t *bytes)
     return scale_by(whole, frac, unit, bytes);
 }
 
+/* ---- counts -------------------------------------------------------------- */
+
+/* A whole number in decimal: 0, 32, 1000; no unit, no fraction, no sign. */
+int mk_parse_count(const char *s, uint64_t *n)
+{
+    const char *b, *e;
+    uint64_t whole, frac;
+    trim(s, &b, &e);
+    if (read_decimal(&b, e, &whole, &frac) < 0 || frac || b != e || b[-1] == '.')
+        return -1;
+    *n = whole;
+    return 0;
+}
+
 /* ---- durations ---------------------------------------------------------- */
 
 /* 500ms, 60 (seconds), 60s, 1.5s, 5m, 1h, 2d, 250us; "off" is 0. */
@@ -275,6 +289,10 @@ int mk_parse_list(const char *s, char *out, size_t len)
         n += wl;
         need_comma = 1;
     }
+    /* "none," names nothing either: its canonical text would read back as
+     * the empty list, so it is the empty list. */
+    if (spells(tmp, tmp + n, "none"))
+        n = 0;
     if (n + 1 > len)
         return -1;
     memcpy(out, tmp, n);
@@ -299,12 +317,13 @@ static int copy_text(const char *b, const char *e, char *out, size_t len)
  * "off" (any case) is kept as "off". */
 int mk_parse_path_template(const char *s, char *out, size_t len)
 {
+    static const char off[] = "off";
     const char *b, *e;
     trim(s, &b, &e);
     if (b == e)
         return -1;
     if (spells(b, e, "off") || spells(b, e, "none") || spells(b, e, "0"))
-        return copy_text("off", "off" + 3, out, len);
+        return copy_text(off, off + 3, out, len);
     for (const char *p = b; p < e; p++) {
         if (*p != '%')
             continue;
@@ -330,8 +349,12 @@ int mk_parse_value(enum mk_opt_type type, const char *s, struct mk_opt_value *ou
     case MK_TYPE_BOOL:     rc = mk_parse_bool(s, &v.num); break;
     case MK_TYPE_PERCENT:  rc = mk_parse_percent(s, &v.num); break;
     case MK_TYPE_LEVEL:    rc = mk_parse_level(s, &v.num); break;
+    case MK_TYPE_COUNT:    rc = mk_parse_count(s, &v.num); break;
     case MK_TYPE_LIST:     rc = mk_parse_list(s, v.text, sizeof v.text); break;
-    case MK_TYPE_PATH:     rc = mk_parse_path_template(s, v.text, sizeof v.text); break;
+    case MK_TYPE_PATH:
+        rc = mk_parse_path_template(s, v.text, sizeof v.text);
+        v.num = strcmp(v.text, "off") != 0;   /* on: one load tells */
+        break;
     case MK_TYPE_STRING:
         trim(s, &b, &e);
         rc = copy_text(b, e, v.text, sizeof v.text);
@@ -413,6 +436,9 @@ void mk_format_value(enum mk_opt_type type, struct mk_opt_value *v)
     case MK_TYPE_LEVEL:
         strcpy(v->text, v->num < 4 ? level_names[v->num] : "warn");
         break;
+    case MK_TYPE_COUNT:
+        put_u64(v->text, v->num);
+        break;
     case MK_TYPE_LIST:
     case MK_TYPE_STRING:
     case MK_TYPE_PATH:
@@ -428,6 +454,7 @@ const char *mk_type_expectation(enum mk_opt_type type)
     case MK_TYPE_BOOL:     return "a boolean (1/0, on/off, yes/no, true/false)";
     case MK_TYPE_PERCENT:  return "a percentage (e.g. 25%, 12.5)";
     case MK_TYPE_LEVEL:    return "a level (error, warn, info, debug)";
+    case MK_TYPE_COUNT:    return "a whole number (e.g. 32)";
     case MK_TYPE_LIST:     return "a comma-separated list of names";
     case MK_TYPE_STRING:   return "text without control characters";
     case MK_TYPE_PATH:     return "a file path (%p pid, %e program, %t start time, %% percent; off for none)";

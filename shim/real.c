@@ -8,6 +8,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -101,8 +102,31 @@ static void *raw_mmap(size_t len)
                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
+#ifdef MK_FAULT_INJECTION
+/* Test builds only (libmemkit_faults.so): MK_FAULT_EVERY=N makes every Nth
+ * of memkit's own page allocations fail, as if memory had run out. */
+static int injected_fault(void)
+{
+    static long every = -1;
+    static unsigned long calls;
+    if (__atomic_load_n(&every, __ATOMIC_RELAXED) < 0) {
+        const char *s = getenv("MK_FAULT_EVERY");
+        __atomic_store_n(&every, s ? strtol(s, NULL, 10) : 0, __ATOMIC_RELAXED);
+    }
+    long n = __atomic_load_n(&every, __ATOMIC_RELAXED);
+    return n > 0 && __atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED) % (unsigned long)n == 0;
+}
+#else
+static inline int injected_fault(void)
+{
+    return 0;
+}
+#endif
+
 void *mk_pages_alloc(size_t len)
 {
+    if (injected_fault())
+        return NULL;
     int saved = errno;
     void *p = raw_mmap(len);
     errno = saved;
@@ -125,6 +149,8 @@ void *mk_pages_realloc(void *p, size_t old_len, size_t new_len)
 {
     if (!p)
         return mk_pages_alloc(new_len);
+    if (injected_fault())
+        return NULL;
     int saved = errno;
     void *q = mk_real.mremap
         ? mk_real.mremap(p, old_len, new_len, MREMAP_MAYMOVE)
@@ -137,8 +163,10 @@ size_t mk_real_usable_size(void *p)
 {
     struct mk_thread *t = &mk_self;
     uint8_t in_real = t->in_real;
+    int saved = errno;   /* a call the program did not make: mimalloc's may set errno */
     t->in_real = 1;
     size_t n = mk_real.malloc_usable_size(p);
     t->in_real = in_real;
+    errno = saved;
     return n;
 }

@@ -60,12 +60,17 @@ extern int mk_glibc_chunks MK_HIDDEN;
  * memory for it, on the first call a thread makes, this one included. */
 size_t mk_real_usable_size(void *p);
 
+/* A glibc block's usable size from its size word (mk_glibc_chunks). */
+static inline size_t mk_glibc_usable(const void *p)
+{
+    size_t head = ((const size_t *)p)[-1];
+    return (head & ~(size_t)7) - ((head & 2) ? 16 : 8);   /* 2: IS_MMAPPED */
+}
+
 static inline size_t mk_usable_size(void *p)
 {
-    if (__builtin_expect(mk_glibc_chunks, 1)) {
-        size_t head = ((const size_t *)p)[-1];
-        return (head & ~(size_t)7) - ((head & 2) ? 16 : 8);   /* 2: IS_MMAPPED */
-    }
+    if (__builtin_expect(mk_glibc_chunks, 1))
+        return mk_glibc_usable(p);
     return mk_real_usable_size(p);
 }
 

@@ -6,10 +6,13 @@
 #include "fd_io.h"
 #include "json_writer.h"
 #include "log.h"
+#include "monitor.h"
 #include "options.h"
 #include "proc_self.h"
 #include "process.h"
 #include "real.h"
+#include "release.h"
+#include "sites.h"
 #include "fmt.h"
 
 #include <dlfcn.h>
@@ -137,6 +140,8 @@ static void write_allocator(struct mk_json *j)
     mk_json_string(j, allocator_kind);
     mk_json_key(j, "path");
     mk_json_string(j, allocator_path);
+    mk_json_key(j, "release_call");
+    mk_json_string(j, mk_release_call_name());
     mk_json_object_end(j);
 }
 
@@ -156,11 +161,6 @@ static void write_config(struct mk_json *j)
 
 /* ---- counts ---------------------------------------------------------------- */
 
-static void field(struct mk_json *j, const char *key, uint64_t v)
-{
-    mk_json_key(j, key);
-    mk_json_u64(j, v);
-}
 
 static void write_totals(struct mk_json *j, const struct mk_totals *t)
 {
@@ -168,40 +168,40 @@ static void write_totals(struct mk_json *j, const struct mk_totals *t)
     const struct mk_map_totals *alloc = &t->map[MK_MAP_ALLOCATOR];
     mk_json_key(j, "totals");
     mk_json_object_begin(j);
-    field(j, "alloc_calls", t->alloc_calls);
-    field(j, "free_calls", t->free_calls);
-    field(j, "alloc_bytes", t->alloc_bytes);
-    field(j, "free_bytes", t->free_bytes);
-    field(j, "mmap_calls", prog->mmap_calls);
-    field(j, "munmap_calls", prog->munmap_calls);
-    field(j, "mmap_bytes", prog->mmap_bytes);
-    field(j, "released_bytes", t->free_bytes);
-    field(j, "requested_bytes", t->requested_bytes);
-    field(j, "failures", t->failures);
-    field(j, "munmap_bytes", prog->munmap_bytes);
-    field(j, "mremap_calls", prog->mremap_calls);
-    field(j, "heap_in_use", t->heap_in_use);
-    field(j, "mmap_in_use", prog->in_use);
+    mk_json_field_u64(j, "alloc_calls", t->alloc_calls);
+    mk_json_field_u64(j, "free_calls", t->free_calls);
+    mk_json_field_u64(j, "alloc_bytes", t->alloc_bytes);
+    mk_json_field_u64(j, "free_bytes", t->free_bytes);
+    mk_json_field_u64(j, "mmap_calls", prog->mmap_calls);
+    mk_json_field_u64(j, "munmap_calls", prog->munmap_calls);
+    mk_json_field_u64(j, "mmap_bytes", prog->mmap_bytes);
+    mk_json_field_u64(j, "released_bytes", t->free_bytes + mk_notified_total());
+    mk_json_field_u64(j, "requested_bytes", t->requested_bytes);
+    mk_json_field_u64(j, "failures", t->failures);
+    mk_json_field_u64(j, "munmap_bytes", prog->munmap_bytes);
+    mk_json_field_u64(j, "mremap_calls", prog->mremap_calls);
+    mk_json_field_u64(j, "heap_in_use", t->heap_in_use);
+    mk_json_field_u64(j, "mmap_in_use", prog->in_use);
     mk_json_key(j, "by_kind");
     mk_json_object_begin(j);
     for (int k = 0; k < MK_KIND_COUNT; k++) {
         mk_json_key(j, mk_kind_names[k]);
         mk_json_object_begin(j);
-        field(j, "calls", t->kind[k].calls);
-        field(j, "bytes", t->kind[k].bytes);
-        field(j, "requested", t->kind[k].requested);
+        mk_json_field_u64(j, "calls", t->kind[k].calls);
+        mk_json_field_u64(j, "bytes", t->kind[k].bytes);
+        mk_json_field_u64(j, "requested", t->kind[k].requested);
         mk_json_object_end(j);
     }
     mk_json_object_end(j);
     mk_json_key(j, "allocator_maps");
     mk_json_object_begin(j);
-    field(j, "mmap_calls", alloc->mmap_calls);
-    field(j, "mmap_bytes", alloc->mmap_bytes);
-    field(j, "munmap_calls", alloc->munmap_calls);
-    field(j, "munmap_bytes", alloc->munmap_bytes);
-    field(j, "mremap_calls", alloc->mremap_calls);
-    field(j, "in_use", alloc->in_use);
-    field(j, "peak", alloc->peak);
+    mk_json_field_u64(j, "mmap_calls", alloc->mmap_calls);
+    mk_json_field_u64(j, "mmap_bytes", alloc->mmap_bytes);
+    mk_json_field_u64(j, "munmap_calls", alloc->munmap_calls);
+    mk_json_field_u64(j, "munmap_bytes", alloc->munmap_bytes);
+    mk_json_field_u64(j, "mremap_calls", alloc->mremap_calls);
+    mk_json_field_u64(j, "in_use", alloc->in_use);
+    mk_json_field_u64(j, "peak", alloc->peak);
     mk_json_object_end(j);
     mk_json_object_end(j);
 }
@@ -211,9 +211,9 @@ static void write_levels(struct mk_json *j, const char *key, uint64_t heap, uint
 {
     mk_json_key(j, key);
     mk_json_object_begin(j);
-    field(j, "heap_bytes", heap);
-    field(j, "rss_bytes", rss);
-    field(j, "mmap_bytes", maps);
+    mk_json_field_u64(j, "heap_bytes", heap);
+    mk_json_field_u64(j, "rss_bytes", rss);
+    mk_json_field_u64(j, "mmap_bytes", maps);
     mk_json_object_end(j);
 }
 
@@ -255,14 +255,12 @@ int mk_report_build(struct mk_json *j, const char *kind)
     write_totals(j, &t);
     write_levels(j, "peak", t.heap_peak, mk_proc_rss_peak(), prog->peak);
     write_levels(j, "end", t.heap_in_use, mk_proc_rss(), prog->in_use);
-    /* Sections of the parts still to come: present, and empty. */
-    static const char *const later[] = { "compactions", "probes", "sites", "modules",
-                                         "pools", "timeline" };
-    for (size_t i = 0; i < sizeof later / sizeof *later; i++) {
-        mk_json_key(j, later[i]);
-        mk_json_array_begin(j);
-        mk_json_array_end(j);
-    }
+    mk_report_write_compactions(j, t.free_bytes + mk_notified_total());
+    mk_report_write_probes(j);
+    mk_report_write_sites(j);
+    mk_report_write_modules(j);
+    mk_report_write_pools(j);
+    mk_report_write_timeline(j, kind && kind[0] == 'f');   /* "final" */
     write_warnings(j);
     mk_json_object_end(j);
     return j->failed ? -1 : 0;

@@ -16,6 +16,11 @@ struct mk_counter_block;
 struct mk_thread {
     struct mk_counter_block *block;   /* this thread's counters, or NULL */
     int64_t  pending;     /* heap change not yet folded into the global */
+    /* Bytes this thread may still allocate before the next sampled one
+     * (probes/sample.h). Starts at 0, so a thread's first counted
+     * allocation draws the first countdown; INT64_MAX when sampling is off. */
+    int64_t  sample_left;
+    uint64_t sample_rng;  /* xorshift state for the draws; 0 until seeded */
     /* The gate: the wrappers take their fast path only while all of these
      * are zero, tested with one 32-bit load. */
     union {

@@ -12,8 +12,10 @@
  * Either way the result and errno are exactly what the allocator gave:
  * counting touches neither. */
 #include "counters.h"
+#include "detour.h"
 #include "lifecycle.h"
 #include "memkit.h"
+#include "sample.h"
 
 #include <errno.h>
 #include <malloc.h>   /* the prototypes being defined here */
@@ -44,7 +46,7 @@ static MK_ALWAYS_INLINE void note_alloc(struct mk_thread *t, struct mk_counter_b
                                         size_t requested, void *p)
 {
     if (MK_LIKELY(p != NULL))
-        mk_count_alloc_in(t, b, shared, kind, requested, mk_usable_size(p));
+        mk_count_alloc_in(t, b, shared, kind, requested, mk_usable_size(p), p);
     else
         mk_count_failure(t);
 }
@@ -64,8 +66,10 @@ static MK_NOINLINE int slow_route(struct mk_thread *t)
 }
 
 /* One wrapper for each function that takes sizes and returns a new block.
- * `bootstrap` is what serves the call before the real function is known. */
-#define MK_FORWARD_ALLOC(name, kind, params, args, requested, bootstrap) \
+ * `bootstrap` is what serves the call before the real function is known;
+ * `detour` what serves it while a compaction holds glibc's arenas
+ * (detour.h; NULL: the call goes to the allocator and may wait). */
+#define MK_FORWARD_ALLOC(name, kind, params, args, requested, bootstrap, detour) \
     static MK_NOINLINE void *slow_##name params                          \
     {                                                                    \
         struct mk_thread *t = &mk_self;                                  \
@@ -74,9 +78,12 @@ static MK_NOINLINE int slow_route(struct mk_thread *t)
             return bootstrap;                                            \
         if (route == 0)                                                  \
             return mk_real.name args;                                    \
-        t->in_real = 1;                                                  \
-        void *p = mk_real.name args;                                     \
-        t->in_real = 0;                                                  \
+        void *p = mk_detouring() ? (detour) : NULL;                      \
+        if (!p) {                                                        \
+            t->in_real = 1;                                              \
+            p = mk_real.name args;                                       \
+            t->in_real = 0;                                              \
+        }                                                                \
         note_alloc(t, t->block, t->shared, kind, (requested), p);        \
         return p;                                                        \
     }                                                                    \
@@ -84,8 +91,19 @@ static MK_NOINLINE int slow_route(struct mk_thread *t)
     {                                                                    \
         struct mk_thread *t = &mk_self;                                  \
         struct mk_counter_block *b = fast_block(t);                      \
-        if (MK_UNLIKELY(!b))                                             \
+        if (MK_UNLIKELY(!b || mk_detouring()))                           \
             return slow_##name args;                                     \
+        if (MK_LIKELY(mk_glibc_chunks)) {                                \
+            /* glibc maps through internal calls, never through memkit's \
+             * mmap: in_real would mark nothing. */                      \
+            void *p = mk_real.name args;                                 \
+            if (MK_LIKELY(p != NULL))                                    \
+                mk_count_alloc_in(t, b, 0, kind, (requested),            \
+                                  mk_glibc_usable(p), p);                \
+            else                                                         \
+                mk_count_failure(t);                                     \
+            return p;                                                    \
+        }                                                                \
         t->in_real = 1;                                                  \
         void *p = mk_real.name args;                                     \
         t->in_real = 0;                                                  \
@@ -108,18 +126,27 @@ static size_t page_size(void)
     return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* calloc's detour: glibc's answer to an overflowing count is ENOMEM. */
+static void *detour_calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total))
+        return NULL;   /* glibc says ENOMEM for it */
+    return mk_detour_alloc(total, 1);
+}
+
 MK_FORWARD_ALLOC(malloc, MK_KIND_MALLOC, (size_t size), (size), size,
-                 mk_bootstrap_alloc(size, MK_MIN_ALIGN))
+                 mk_bootstrap_alloc(size, MK_MIN_ALIGN), mk_detour_alloc(size, 0))
 MK_FORWARD_ALLOC(calloc, MK_KIND_CALLOC, (size_t n, size_t size), (n, size), n * size,
-                 bootstrap_calloc(n, size))
+                 bootstrap_calloc(n, size), detour_calloc(n, size))
 MK_FORWARD_ALLOC(aligned_alloc, MK_KIND_ALIGNED_ALLOC, (size_t align, size_t size),
-                 (align, size), size, mk_bootstrap_alloc(size, align))
+                 (align, size), size, mk_bootstrap_alloc(size, align), NULL)
 MK_FORWARD_ALLOC(memalign, MK_KIND_MEMALIGN, (size_t align, size_t size),
-                 (align, size), size, mk_bootstrap_alloc(size, align))
+                 (align, size), size, mk_bootstrap_alloc(size, align), NULL)
 MK_FORWARD_ALLOC(valloc, MK_KIND_VALLOC, (size_t size), (size), size,
-                 mk_bootstrap_alloc(size, page_size()))
+                 mk_bootstrap_alloc(size, page_size()), NULL)
 MK_FORWARD_ALLOC(pvalloc, MK_KIND_PVALLOC, (size_t size), (size), size,
-                 mk_bootstrap_alloc(size, page_size()))
+                 mk_bootstrap_alloc(size, page_size()), NULL)
 
 /* ---- free ------------------------------------------------------------------ */
 
@@ -134,23 +161,57 @@ static MK_NOINLINE void slow_free(void *p)
         return;
     }
     size_t usable = mk_usable_size(p);
+    mk_sample_note_free(p);
     t->in_real = 1;
     mk_real.free(p);
     t->in_real = 0;
     mk_count_free_in(t, t->block, t->shared, usable);
 }
 
+/* A detour block goes back to its class at any time; a glibc block freed
+ * while a compaction holds the arenas is put aside until it ends. */
+static MK_NOINLINE void free_detoured(void *p)
+{
+    struct mk_thread *t = &mk_self;
+    int count = mk_should_count(t);
+    if (count)
+        mk_sample_note_free(p);
+    if (mk_detour_owns(p)) {
+        size_t usable = mk_detour_usable(p);
+        mk_detour_free(p);
+        if (count)
+            mk_count_free(t, usable);
+    } else if (count) {
+        size_t usable = mk_usable_size(p);
+        mk_detour_defer(p);
+        mk_count_free(t, usable);
+    } else {
+        mk_real.free(p);   /* memkit's own: straight through */
+    }
+}
+
 MEMKIT_API void free(void *p)
 {
     if (!p || MK_UNLIKELY(mk_bootstrap_owns(p)))
         return;   /* bootstrap blocks are never reused */
+    if (mk_detour_diverts(p)) {
+        free_detoured(p);
+        return;
+    }
     struct mk_thread *t = &mk_self;
     struct mk_counter_block *b = fast_block(t);
     if (MK_UNLIKELY(!b)) {
         slow_free(p);
         return;
     }
-    size_t usable = mk_usable_size(p);
+    mk_sample_note_free(p);
+    if (MK_LIKELY(mk_glibc_chunks)) {
+        size_t usable = mk_glibc_usable(p);
+        mk_real.free(p);   /* glibc unmaps through internal calls: no in_real */
+        mk_count_free_in(t, b, 0, usable);
+        return;
+    }
+    size_t usable = mk_real_usable_size(p);
     t->in_real = 1;
     mk_real.free(p);
     t->in_real = 0;
@@ -168,8 +229,15 @@ static void note_realloc(struct mk_thread *t, enum mk_alloc_kind kind, void *old
                          size_t old_usable, size_t requested, void *p)
 {
     if (p) {
-        mk_count_realloc(t, kind, requested, old_usable, mk_usable_size(p),
-                         old && p != old);
+        size_t usable = mk_usable_size(p);
+        int moved = old && p != old;
+        mk_count_realloc(t, kind, requested, old_usable, usable, moved);
+        /* For sampling, the block a realloc returns is a new allocation of
+         * the bytes it added (all of them when it moved); the old block
+         * left the sampled set before the call. */
+        size_t given = moved || !old ? usable : (usable > old_usable ? usable - old_usable : 0);
+        if (MK_UNLIKELY((t->sample_left -= (int64_t)given) <= 0))
+            mk_sample_alloc(t, p, given);
     } else if (old && requested == 0) {
         mk_count_free(t, old_usable);
     } else {
@@ -187,10 +255,55 @@ static void *realloc_from_bootstrap(void *old, size_t size)
     return p;
 }
 
+/* realloc of a detour block, or of any block while a compaction holds the
+ * arenas: a new block (from the detour heap while it is open), the bytes
+ * copied, the old one freed as free() would. glibc's rules hold: size 0
+ * frees and gives NULL; a failure leaves the old block as it was. */
+static MK_NOINLINE void *realloc_detoured(enum mk_alloc_kind kind, void *old, size_t size)
+{
+    struct mk_thread *t = &mk_self;
+    int count = mk_should_count(t);
+    if (!count && !(old && mk_detour_owns(old)))
+        return mk_real.realloc(old, size);   /* memkit's own */
+    if (old && size == 0) {
+        free(old);
+        return NULL;
+    }
+    void *p = mk_detouring() ? mk_detour_alloc(size, 0) : NULL;
+    if (!p) {
+        t->in_real = 1;
+        p = mk_real.malloc(size);
+        t->in_real = 0;
+    }
+    if (!p) {
+        if (count)
+            mk_count_failure(t);
+        return NULL;
+    }
+    size_t old_usable = 0;
+    if (old) {
+        if (count)
+            mk_sample_note_free(old);
+        old_usable = mk_detour_owns(old) ? mk_detour_usable(old) : mk_usable_size(old);
+        memcpy(p, old, old_usable < size ? old_usable : size);
+        if (mk_detour_owns(old))
+            mk_detour_free(old);
+        else if (mk_detouring())
+            mk_detour_defer(old);
+        else
+            mk_real.free(old);
+    }
+    if (count)
+        mk_count_realloc(t, kind, size, old_usable, mk_usable_size(p), old != NULL);
+    return p;
+}
+
 MEMKIT_API void *realloc(void *old, size_t size)
 {
     if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
         return realloc_from_bootstrap(old, size);
+    if (mk_detour_diverts(old))
+        return realloc_detoured(MK_KIND_REALLOC, old, size);
     struct mk_thread *t = &mk_self;
     if (MK_UNLIKELY(!fast_block(t))) {
         int route = slow_route(t);
@@ -199,7 +312,11 @@ MEMKIT_API void *realloc(void *old, size_t size)
         if (route == 0)
             return mk_real.realloc(old, size);
     }
-    size_t old_usable = old ? mk_usable_size(old) : 0;
+    size_t old_usable = 0;
+    if (old) {
+        old_usable = mk_usable_size(old);
+        mk_sample_note_free(old);
+    }
     t->in_real = 1;
     void *p = mk_real.realloc(old, size);
     t->in_real = 0;
@@ -218,13 +335,24 @@ MEMKIT_API void *reallocarray(void *old, size_t n, size_t size)
         }
         return realloc_from_bootstrap(old, total);
     }
+    if (MK_UNLIKELY((old && mk_detour_owns(old)) || mk_detouring())) {
+        if (overflow) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return realloc_detoured(MK_KIND_REALLOCARRAY, old, total);
+    }
     struct mk_thread *t = &mk_self;
     int route = slow_route(t);
     if (route < 0)
         return old ? NULL : bootstrap_calloc(n, size);
     if (route == 0)
         return mk_real.reallocarray(old, n, size);
-    size_t old_usable = old ? mk_usable_size(old) : 0;
+    size_t old_usable = 0;
+    if (old) {
+        old_usable = mk_usable_size(old);
+        mk_sample_note_free(old);
+    }
     t->in_real = 1;
     void *p = mk_real.reallocarray(old, n, size);
     t->in_real = 0;
@@ -263,6 +391,8 @@ MEMKIT_API size_t malloc_usable_size(void *p)
 {
     if (p && MK_UNLIKELY(mk_bootstrap_owns(p)))
         return mk_bootstrap_usable(p);
+    if (p && MK_UNLIKELY(mk_detour_owns(p)))
+        return mk_detour_usable(p);
     if (!mk_real_ready())
         return 0;
     return mk_real_usable_size(p);

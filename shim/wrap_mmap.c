@@ -14,6 +14,7 @@
 #include "memkit.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,6 +27,45 @@ static size_t pages(size_t len)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     return (len + page - 1) & ~(page - 1);
+}
+
+/* ---- memkit's own maps --------------------------------------------------
+ * A map made during memkit's own work (busy) is memkit's, and so is its
+ * munmap, even when that comes later from a context memkit does not mark:
+ * libunwind maps a per-thread cache while memkit samples a stack and
+ * unmaps it from a thread-exit destructor. Those maps are remembered here
+ * (a fixed table: a map that finds it full is simply counted later as the
+ * program's). */
+#define OWN_MAPS 512
+static struct { uintptr_t addr; } own[OWN_MAPS];
+static int own_count;
+
+static void own_add(void *p)
+{
+    for (int i = 0; i < OWN_MAPS; i++) {
+        uintptr_t expect = 0;
+        if (__atomic_compare_exchange_n(&own[i].addr, &expect, (uintptr_t)p, 0,
+                                        __ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+            __atomic_add_fetch(&own_count, 1, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+}
+
+/* Whether p starts one of memkit's own maps (forgotten as it is unmapped). */
+static int own_remove(void *p)
+{
+    if (!__atomic_load_n(&own_count, __ATOMIC_RELAXED))
+        return 0;
+    for (int i = 0; i < OWN_MAPS; i++) {
+        uintptr_t expect = (uintptr_t)p;
+        if (expect && __atomic_compare_exchange_n(&own[i].addr, &expect, 0, 0,
+                                                  __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            __atomic_sub_fetch(&own_count, 1, __ATOMIC_RELAXED);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Whose map this is, or -1 when it is memkit's own or not counted. */
@@ -44,6 +84,8 @@ static void *forward_mmap(void *(*real)(void *, size_t, int, int, int, off_t),
     int who = owner(&mk_self);
     if (p != MAP_FAILED && who >= 0)
         mk_count_mmap((enum mk_map_owner)who, pages(len));
+    else if (p != MAP_FAILED && mk_self.busy && !(flags & MAP_FIXED))
+        own_add(p);
     return p;
 }
 
@@ -62,7 +104,7 @@ MEMKIT_API int munmap(void *addr, size_t len)
     int rc = mk_real.munmap ? mk_real.munmap(addr, len)
                             : (int)syscall(SYS_munmap, addr, len);
     int who = owner(&mk_self);
-    if (rc == 0 && who >= 0)
+    if (rc == 0 && who >= 0 && !own_remove(addr))
         mk_count_munmap((enum mk_map_owner)who, pages(len));
     return rc;
 }

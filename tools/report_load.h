@@ -14,7 +14,10 @@
 /* The parsed and checked report, or NULL with the reason in why. */
 json_t *mkt_report_load(const char *path, char *why, size_t len);
 /* 0 when doc has the schema and every fixed field (docs/report-format.md)
- * with the right type; -1 with the reason in why. */
+ * with the right type, and the compaction fields that are present (the
+ * "compaction" object, the "compactions" entries, allocator.release_call)
+ * have theirs, and so do the "timeline" points (t_s, heap, maps, rss; event
+ * a string) and timeline_resolution_s; -1 with the reason in why. */
 int mkt_report_check(const json_t *doc, char *why, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
  * from another process. */
 #include "report_summary.h"
 #include "report_get.h"
+#include "report_timeline.h"
 #include "units.h"
 #include "options.h"
 
@@ -250,6 +251,15 @@ static void print_allocator(FILE *out, const json_t *r)
         put_text(out, path);
         fputc(')', out);
     }
+    /* How compaction gives memory back; absent in reports from before the
+     * defragmenter. */
+    const char *call = mkt_str(r, "allocator.release_call");
+    if (call && strcmp(call, "none") == 0) {
+        fputs(", no release call", out);
+    } else if (call && *call) {
+        fputs(", releases with ", out);
+        put_text(out, call);
+    }
     fputc('\n', out);
 }
 
@@ -334,12 +344,407 @@ static void print_warnings(FILE *out, const json_t *r)
     }
 }
 
-/* Sections that are still empty in this version of the format: a count
- * when a report has entries, nothing otherwise. */
+/* ---- compactions ---------------------------------------------------------- */
+
+#define COMPACT_ROWS   5                  /* the last few listed in the summary */
+#define RELEASED_LARGE (64ull << 20)      /* MEMKIT_THREAD_MIN's default: below it,
+                                             no compaction is expected */
+
+static const char *const known_reasons[] = { "threshold", "interval", "pressure", "manual" };
+
+/* The figures of the "compaction" object; for a report written before it
+ * existed, what the "compactions" list gives. */
+struct compact_totals {
+    uint64_t count, returned;
+    double seconds, longest;
+    json_t *by_reason;   /* owned: reason -> count */
+};
+
+static uint64_t entry_returned(const json_t *e)
+{
+    uint64_t v, before = 0, after = 0;
+    if (mkt_u64(e, "returned_bytes", &v) == 0)
+        return v;
+    mkt_u64(e, "rss_before", &before);
+    mkt_u64(e, "rss_after", &after);
+    return before > after ? before - after : 0;
+}
+
+static void compact_totals(const json_t *r, struct compact_totals *t)
+{
+    json_t *list = mkt_at(r, "compactions");
+    json_t *c = mkt_at(r, "compaction");
+    size_t i;
+    json_t *e;
+    memset(t, 0, sizeof *t);
+    t->by_reason = json_object();
+    /* From the list: exact when nothing was dropped, the fallback for old reports. */
+    json_array_foreach(list, i, e) {
+        double sec = 0;
+        t->returned += entry_returned(e);
+        if (mkt_num(e, "seconds", &sec) == 0 && sec > 0) {
+            t->seconds += sec;
+            if (sec > t->longest)
+                t->longest = sec;
+        }
+        const char *reason = mkt_str(e, "reason");
+        if (!reason)
+            reason = "?";
+        json_t *n = json_object_get(t->by_reason, reason);
+        json_object_set_new(t->by_reason, reason,
+                            json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+    t->count = json_array_size(list);
+    if (!json_is_object(c))
+        return;
+    uint64_t count;
+    if (mkt_u64(c, "count", &count) == 0 && count >= t->count)
+        t->count = count;
+    mkt_u64(c, "returned_bytes", &t->returned);
+    mkt_num(c, "seconds", &t->seconds);
+    mkt_num(c, "max_seconds", &t->longest);
+    json_t *by = mkt_at(c, "by_reason");
+    if (json_is_object(by)) {
+        json_decref(t->by_reason);
+        t->by_reason = json_deep_copy(by);
+    }
+}
+
+/* "3 threshold, 1 pressure": the known reasons in their order, then any
+ * other the report names. */
+static void print_reasons(FILE *out, const json_t *by_reason)
+{
+    const char *sep = ": ";
+    for (size_t i = 0; i < sizeof known_reasons / sizeof known_reasons[0]; i++) {
+        uint64_t n;
+        if (mkt_u64(by_reason, known_reasons[i], &n) == 0 && n) {
+            fprintf(out, "%s%llu %s", sep, (unsigned long long)n, known_reasons[i]);
+            sep = ", ";
+        }
+    }
+    const char *reason;
+    json_t *v;
+    json_object_foreach((json_t *)by_reason, reason, v) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof known_reasons / sizeof known_reasons[0]; i++)
+            known |= strcmp(reason, known_reasons[i]) == 0;
+        if (known || !json_is_integer(v) || json_integer_value(v) <= 0)
+            continue;
+        fprintf(out, "%s%lld ", sep, (long long)json_integer_value(v));
+        put_text(out, reason);
+        sep = ", ";
+    }
+}
+
+static void print_compaction_row(FILE *out, const json_t *e)
+{
+    char at[MKT_UNIT_BUF], b1[MKT_UNIT_BUF], b2[MKT_UNIT_BUF], b3[MKT_UNIT_BUF];
+    double t = -1, sec = -1;
+    uint64_t before = 0, after = 0;
+    mkt_num(e, "t_s", &t);
+    mkt_num(e, "seconds", &sec);
+    mkt_u64(e, "rss_before", &before);
+    mkt_u64(e, "rss_after", &after);
+    char reason[16];
+    const char *rs = mkt_str(e, "reason");
+    snprintf(reason, sizeof reason, "%s", rs ? rs : "?");
+    for (char *p = reason; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    char ms[MKT_UNIT_BUF];
+    if (!(sec >= 0))
+        snprintf(ms, sizeof ms, "?");
+    else
+        snprintf(ms, sizeof ms, sec < 0.01 ? "%.1f" : "%.0f", sec * 1e3);
+    indent(out);
+    fprintf(out, "%8s  %-9s  %8s -> %-8s  %8s  %7s\n", mkt_duration(at, sizeof at, t), reason,
+            mkt_bytes(b1, sizeof b1, before), mkt_bytes(b2, sizeof b2, after),
+            mkt_bytes(b3, sizeof b3, entry_returned(e)), ms);
+}
+
+/* No compaction although the program gave much back: say what may be why. */
+static void print_no_compaction(FILE *out, const json_t *r)
+{
+    json_t *c = mkt_at(r, "compaction");
+    char b[MKT_UNIT_BUF];
+    uint64_t released = 0, since = 0, skipped = 0, threshold = 0;
+    if (mkt_u64(c, "released_bytes", &released) < 0)
+        mkt_u64(r, "totals.released_bytes", &released);
+    if (mkt_u64(c, "released_since_compact", &since) < 0)
+        since = released;
+    mkt_u64(c, "backoff_skipped", &skipped);
+    const char *tv = mkt_str(r, "config.MEMKIT_COMPACT_THRESHOLD");
+    int have_threshold = tv && mk_parse_size(tv, &threshold) == 0;
+    if (released < RELEASED_LARGE && !(have_threshold && threshold && released >= threshold))
+        return;
+
+    label(out, "compactions");
+    fprintf(out, "none ran: %s released", mkt_bytes(b, sizeof b, since));
+    json_t *thread = mkt_at(c, "monitor_thread");
+    if (have_threshold && threshold == 0) {
+        fputs(", MEMKIT_COMPACT_THRESHOLD is off\n", out);
+    } else if (have_threshold && since < threshold) {
+        fputs(", under MEMKIT_COMPACT_THRESHOLD=", out);
+        put_text(out, tv);
+        fputc('\n', out);
+    } else if (skipped) {
+        fprintf(out, ", %llu skipped (recent ones returned little)\n",
+                (unsigned long long)skipped);
+    } else if (json_is_false(thread)) {
+        fputs(", but memkit's monitor thread never started\n", out);
+    } else {
+        if (have_threshold) {
+            fputs(", over MEMKIT_COMPACT_THRESHOLD=", out);
+            put_text(out, tv);
+        }
+        fputs(";\n", out);
+        indent(out);
+        fputs("the process may have ended before the monitor thread acted\n", out);
+    }
+}
+
+static void print_compactions(FILE *out, const json_t *r)
+{
+    struct compact_totals t;
+    char b[MKT_UNIT_BUF], d1[MKT_UNIT_BUF], d2[MKT_UNIT_BUF], c[MKT_UNIT_BUF];
+    compact_totals(r, &t);
+    if (t.count == 0) {
+        json_decref(t.by_reason);
+        /* Only a report from a memkit with a defragmenter can say why. */
+        if (json_is_object(mkt_at(r, "compaction")))
+            print_no_compaction(out, r);
+        return;
+    }
+    label(out, "compactions");
+    fputs(mkt_count(c, sizeof c, t.count), out);
+    print_reasons(out, t.by_reason);
+    fputc('\n', out);
+    json_decref(t.by_reason);
+
+    indent(out);
+    fprintf(out, "returned %s, %s in all, longest %s\n", mkt_bytes(b, sizeof b, t.returned),
+            mkt_duration(d1, sizeof d1, t.seconds), mkt_duration(d2, sizeof d2, t.longest));
+    uint64_t v;
+    if (mkt_u64(r, "compaction.backoff_skipped", &v) == 0 && v) {
+        indent(out);
+        fprintf(out, "%s automatic ones skipped: recent ones returned little\n",
+                mkt_count(c, sizeof c, v));
+    }
+    if (mkt_u64(r, "compaction.dropped", &v) == 0 && v) {
+        indent(out);
+        fprintf(out, "%s not listed in the report (it keeps the first 64 and the last 192)\n",
+                mkt_count(c, sizeof c, v));
+    }
+
+    json_t *list = mkt_at(r, "compactions");
+    size_t n = json_array_size(list);
+    if (n == 0)
+        return;
+    size_t first = n > COMPACT_ROWS ? n - COMPACT_ROWS : 0;
+    indent(out);
+    fprintf(out, "%8s  %-9s  %-20s  %8s  %7s\n", "at", "reason", "RSS before -> after",
+            "returned", "ms");
+    if (t.count > n - first) {
+        indent(out);
+        fprintf(out, "... %s more\n", mkt_count(c, sizeof c, t.count - (n - first)));
+    }
+    for (size_t i = first; i < n; i++)
+        print_compaction_row(out, json_array_get(list, i));
+}
+
+/* ---- probes and checkpoints ------------------------------------------------ */
+
+#define PROBE_ROWS 10   /* the labels listed, most time first */
+
+static int64_t entry_i64(const json_t *e, const char *key)
+{
+    json_t *v = json_object_get(e, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static double entry_num(const json_t *e, const char *key)
+{
+    double v = 0;
+    mkt_num(e, key, &v);
+    return v;
+}
+
+/* A signed byte figure: "-1.2 MiB". */
+static const char *signed_bytes(char *buf, size_t len, int64_t v)
+{
+    char b[MKT_UNIT_BUF];
+    mkt_bytes(b, sizeof b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    snprintf(buf, len, "%s%s", v < 0 ? "-" : "", b);
+    return buf;
+}
+
+static int by_seconds(const void *a, const void *b)
+{
+    double x = entry_num(*(json_t *const *)a, "seconds_total");
+    double y = entry_num(*(json_t *const *)b, "seconds_total");
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Label, cut to width, control characters replaced. */
+static void put_label(FILE *out, const json_t *e, int width)
+{
+    const char *l = mkt_str(e, "label");
+    char shown[64];
+    snprintf(shown, sizeof shown, "%.*s", width, l ? l : "?");
+    for (char *p = shown; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    fprintf(out, "%-*s", width, shown);
+}
+
+static void print_probes(FILE *out, const json_t *r)
+{
+    json_t *list = mkt_at(r, "probes");
+    size_t n = json_array_size(list);
+    if (n == 0)
+        return;
+    json_t **rows = calloc(n, sizeof *rows);
+    if (!rows)
+        return;
+    for (size_t i = 0; i < n; i++)
+        rows[i] = json_array_get(list, i);
+    qsort(rows, n, sizeof *rows, by_seconds);
+    label(out, "probes");
+    fprintf(out, "%zu %s\n", n, n == 1 ? "label" : "labels");
+    indent(out);
+    fprintf(out, "%-14s %-8s %6s %7s %7s %9s %9s\n", "label", "level", "count", "total",
+            "max", "growth", "peak");
+    for (size_t i = 0; i < n && i < PROBE_ROWS; i++) {
+        const json_t *e = rows[i];
+        char c[MKT_UNIT_BUF], d1[MKT_UNIT_BUF], d2[MKT_UNIT_BUF], g[MKT_UNIT_BUF + 1],
+             p[MKT_UNIT_BUF];
+        uint64_t count = 0, peak = 0;
+        mkt_u64(e, "count", &count);
+        mkt_u64(e, "peak_max", &peak);
+        const char *lv = mkt_str(e, "level");
+        indent(out);
+        put_label(out, e, 14);
+        fprintf(out, " %-8.8s %6s %7s %7s %9s %9s\n", lv && !strpbrk(lv, "\n\r\t") ? lv : "?",
+                mkt_count(c, sizeof c, count),
+                mkt_duration(d1, sizeof d1, entry_num(e, "seconds_total")),
+                mkt_duration(d2, sizeof d2, entry_num(e, "seconds_max")),
+                signed_bytes(g, sizeof g, entry_i64(e, "growth_total")),
+                mkt_bytes(p, sizeof p, peak));
+    }
+    if (n > PROBE_ROWS) {
+        indent(out);
+        fprintf(out, "... %zu more\n", n - PROBE_ROWS);
+    }
+    free(rows);
+}
+
+static void print_checkpoints(FILE *out, const json_t *r)
+{
+    json_t *list = mkt_at(r, "checkpoints");
+    size_t n = json_array_size(list);
+    if (n == 0)
+        return;
+    label(out, "checkpoints");
+    fprintf(out, "%zu %s\n", n, n == 1 ? "label" : "labels");
+    indent(out);
+    fprintf(out, "%-14s %6s %7s %7s %8s %8s %8s\n", "label", "count", "first", "last",
+            "RSS min", "RSS max", "RSS last");
+    size_t i;
+    json_t *e;
+    json_array_foreach(list, i, e) {
+        if (i == PROBE_ROWS) {
+            indent(out);
+            fprintf(out, "... %zu more\n", n - PROBE_ROWS);
+            break;
+        }
+        char c[MKT_UNIT_BUF], d1[MKT_UNIT_BUF], d2[MKT_UNIT_BUF], b1[MKT_UNIT_BUF],
+             b2[MKT_UNIT_BUF], b3[MKT_UNIT_BUF];
+        uint64_t count = 0, lo = 0, hi = 0, last = 0;
+        mkt_u64(e, "count", &count);
+        mkt_u64(e, "rss_min", &lo);
+        mkt_u64(e, "rss_max", &hi);
+        mkt_u64(e, "rss_last", &last);
+        indent(out);
+        put_label(out, e, 14);
+        fprintf(out, " %6s %7s %7s %8s %8s %8s\n", mkt_count(c, sizeof c, count),
+                mkt_duration(d1, sizeof d1, entry_num(e, "first_t_s")),
+                mkt_duration(d2, sizeof d2, entry_num(e, "last_t_s")),
+                mkt_bytes(b1, sizeof b1, lo), mkt_bytes(b2, sizeof b2, hi),
+                mkt_bytes(b3, sizeof b3, last));
+    }
+}
+
+/* The frame pools (one line each), rings and mapping caches. */
+static void print_pools(FILE *out, const json_t *r)
+{
+    const json_t *pools = mkt_at(r, "pools");
+    char a[MKT_UNIT_BUF], b[MKT_UNIT_BUF], c[MKT_UNIT_BUF];
+    if (json_array_size(pools)) {
+        label(out, "pools");
+        fprintf(out, "%-14s %9s %5s %5s %5s %6s %9s %7s %7s\n", "name", "frame", "out", "peak",
+                "idle", "alloc", "hits", "misses", "refused");
+        size_t i;
+        const json_t *e;
+        json_array_foreach(pools, i, e) {
+            uint64_t v[8] = { 0 };
+            static const char *const keys[] = { "frame_size", "in_use", "peak_in_use", "pooled",
+                                                "allocated", "hits", "misses", "refused" };
+            for (size_t k = 0; k < 8; k++)
+                mkt_u64(e, keys[k], &v[k]);
+            const char *name = mkt_str(e, "name");
+            char id[32];
+            if (!name || !name[0]) {
+                uint64_t n = 0;
+                mkt_u64(e, "id", &n);
+                snprintf(id, sizeof id, "#%llu", (unsigned long long)n);
+                name = id;
+            }
+            indent(out);
+            fprintf(out, "%-14.14s %9s %5llu %5llu %5llu %6llu %9s %7s %7llu%s\n", name,
+                    mkt_bytes(a, sizeof a, v[0]), (unsigned long long)v[1],
+                    (unsigned long long)v[2], (unsigned long long)v[3],
+                    (unsigned long long)v[4], mkt_count(b, sizeof b, v[5]),
+                    mkt_count(c, sizeof c, v[6]), (unsigned long long)v[7],
+                    json_is_true(json_object_get(e, "retired")) ? "  (gone)"
+                    : json_is_true(json_object_get(e, "destroyed")) ? "  (destroyed)" : "");
+        }
+    }
+    size_t i;
+    const json_t *e;
+    json_array_foreach(mkt_at(r, "rings"), i, e) {
+        uint64_t cap = 0, size = 0, written = 0, bytes = 0;
+        mkt_u64(e, "capacity", &cap);
+        mkt_u64(e, "frame_size", &size);
+        mkt_u64(e, "written", &written);
+        mkt_u64(e, "bytes", &bytes);
+        const char *backing = mkt_str(e, "backing");
+        label(out, i ? "" : "rings");
+        fprintf(out, "%llu frames of %s, %s written, %s shared (%s)\n", (unsigned long long)cap,
+                mkt_bytes(a, sizeof a, size), mkt_count(b, sizeof b, written),
+                mkt_bytes(c, sizeof c, bytes), backing ? backing : "?");
+    }
+    json_array_foreach(mkt_at(r, "map_caches"), i, e) {
+        uint64_t maps = 0, mapped = 0, hits = 0, misses = 0, evictions = 0, trunc = 0;
+        mkt_u64(e, "mappings", &maps);
+        mkt_u64(e, "mapped_bytes", &mapped);
+        mkt_u64(e, "hits", &hits);
+        mkt_u64(e, "misses", &misses);
+        mkt_u64(e, "evictions", &evictions);
+        mkt_u64(e, "truncations", &trunc);
+        label(out, i ? "" : "map caches");
+        fprintf(out, "%llu mappings, %s; %s hits, %s misses, %llu evictions, %llu truncated pages\n",
+                (unsigned long long)maps, mkt_bytes(a, sizeof a, mapped),
+                mkt_count(b, sizeof b, hits), mkt_count(c, sizeof c, misses),
+                (unsigned long long)evictions, (unsigned long long)trunc);
+    }
+}
+
+/* Sections shown elsewhere in full: a count when a report has entries,
+ * nothing otherwise. */
 static void print_counts(FILE *out, const json_t *r)
 {
     static const char *const sections[] = {
-        "compactions", "probes", "sites", "pools", "timeline",
+        "sites",
     };
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         size_t n = json_array_size(mkt_at(r, sections[i]));
@@ -369,7 +774,12 @@ void mkt_summary_print(FILE *out, const json_t *r, const char *path,
     print_allocator(out, r);
     print_config(out, r);
     print_warnings(out, r);
+    print_compactions(out, r);
+    print_probes(out, r);
+    print_checkpoints(out, r);
+    print_pools(out, r);
     print_counts(out, r);
+    mkt_timeline_summary_line(out, r, LABEL_WIDTH, LINE_WIDTH);
 }
 
 void mkt_summary_line(FILE *out, const json_t *r, const char *path, int name_width)

@@ -58,9 +58,11 @@ const char *mkt_duration(char *buf, size_t len, double s)
     else if (s < 3600) {
         unsigned long t = (unsigned long)(s + 0.5);
         snprintf(buf, len, "%lum%02lus", t / 60, t % 60);
-    } else {
+    } else if (s < 1e12) {
         unsigned long t = (unsigned long)(s / 60 + 0.5);
         snprintf(buf, len, "%luh%02lum", t / 60, t % 60);
+    } else {
+        snprintf(buf, len, "%.3g s", s);
     }
     return buf;
 }

@@ -1,10 +1,15 @@
 /* malloc_heavy.c — an allocation-bound benchmark for memkit.
  *
- *   malloc_heavy [OPS_PER_THREAD [THREADS]]     (defaults: 4000000, 2)
+ *   malloc_heavy [OPS_PER_THREAD [THREADS [MIN-MAX]]]
+ *                                    (defaults: 4000000, 2, 16-4096)
  *
- * Each thread keeps a live set of SLOTS blocks of 16..4096 bytes and runs
- * OPS_PER_THREAD operations. An operation picks a slot with a xorshift PRNG
- * (fixed seed per thread, so the work is the same on every run) and does
+ * Each thread keeps a live set of SLOTS blocks of MIN..MAX bytes (sizes
+ * take K and M suffixes: 16K-256K) and runs OPS_PER_THREAD operations.
+ * SLOTS is 4096, or for large blocks the largest power of two (at least
+ * 64) that keeps a thread's live set within 32 MiB on average: 4096 for
+ * the default sizes, 128 for 16K-256K. An operation picks a slot with a
+ * xorshift PRNG (fixed seed per thread, so the work is the same on every
+ * run) and does
  * exactly one allocating call on it:
  *   10/16  free what is there, then malloc
  *    2/16  free what is there, then calloc (first bytes checked to be zero)
@@ -24,10 +29,11 @@
 #include <string.h>
 #include <time.h>
 
-#define SLOTS     4096u            /* live blocks per thread (power of two) */
-#define MIN_SIZE  16u
-#define MAX_SIZE  4096u
+#define MAX_SLOTS 4096u            /* live blocks per thread (power of two) */
+#define MIN_SLOTS 64u
+#define LIVE_BYTES (32u << 20)     /* average live set per thread, at most */
 #define TOUCH     16u              /* bytes written at the start of each block */
+#define SIZE_LIMIT (1u << 30)
 #define MAX_THREADS 64
 
 struct slot {
@@ -41,8 +47,11 @@ struct worker {
     unsigned index;
     uint64_t ops;
     int failed;                    /* set by the thread; read after join */
-    struct slot slots[SLOTS];
+    struct slot slots[MAX_SLOTS];
 };
+
+static uint32_t min_size = 16, max_size = 4096;   /* block sizes, inclusive */
+static unsigned nslots = MAX_SLOTS;                /* a power of two */
 
 static uint64_t xorshift64(uint64_t *s)
 {
@@ -68,8 +77,8 @@ static void *run(void *arg)
 
     for (uint64_t op = 0; op < w->ops; op++) {
         uint64_t r = xorshift64(&seed);
-        struct slot *s = &w->slots[r & (SLOTS - 1)];
-        uint32_t size = MIN_SIZE + (uint32_t)((r >> 16) % (MAX_SIZE - MIN_SIZE + 1));
+        struct slot *s = &w->slots[r & (nslots - 1)];
+        uint32_t size = min_size + (uint32_t)((r >> 16) % (max_size - min_size + 1));
         unsigned kind = (unsigned)(r >> 60);          /* 0..15 */
         unsigned char tag = (unsigned char)(op | 1);  /* never 0: calloc is checked against 0 */
         unsigned char *p;
@@ -96,12 +105,12 @@ static void *run(void *arg)
             fail(w, strerror(errno), op);
             return NULL;
         }
-        memset(p, tag, TOUCH);   /* TOUCH <= MIN_SIZE */
+        memset(p, tag, TOUCH);   /* TOUCH <= min_size */
         s->p = p;
         s->size = size;
         s->tag = tag;
     }
-    for (unsigned i = 0; i < SLOTS; i++) {
+    for (unsigned i = 0; i < nslots; i++) {
         free(w->slots[i].p);
         w->slots[i].p = NULL;
     }
@@ -119,6 +128,40 @@ static int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out)
     return 0;
 }
 
+/* A size with an optional K or M suffix (KiB, MiB). */
+static int parse_size(const char *s, char **end, uint32_t *out)
+{
+    errno = 0;
+    unsigned long long v = strtoull(s, end, 10);
+    if (errno || *end == s || s[0] == '-')
+        return -1;
+    if (**end == 'K' || **end == 'k')
+        v <<= 10, (*end)++;
+    else if (**end == 'M' || **end == 'm')
+        v <<= 20, (*end)++;
+    if (v > SIZE_LIMIT)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* "MIN-MAX" with TOUCH <= MIN <= MAX; sets min_size, max_size and nslots. */
+static int parse_range(const char *s)
+{
+    char *end;
+    uint32_t lo, hi;
+    if (parse_size(s, &end, &lo) || *end != '-' || parse_size(end + 1, &end, &hi) || *end ||
+        lo < TOUCH || hi < lo)
+        return -1;
+    min_size = lo;
+    max_size = hi;
+    uint64_t avg = ((uint64_t)lo + hi) / 2;
+    nslots = MAX_SLOTS;
+    while (nslots > MIN_SLOTS && (uint64_t)nslots * avg > LIVE_BYTES)
+        nslots /= 2;
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -129,9 +172,13 @@ static double now_s(void)
 int main(int argc, char **argv)
 {
     uint64_t ops = 4000000, nthreads = 2;
-    if (argc > 3 || (argc > 1 && parse_count(argv[1], 0, UINT64_MAX / 2, &ops)) ||
-        (argc > 2 && parse_count(argv[2], 1, MAX_THREADS, &nthreads))) {
-        fprintf(stderr, "usage: malloc_heavy [OPS_PER_THREAD [THREADS (1..%d)]]\n", MAX_THREADS);
+    if (argc > 4 || (argc > 1 && parse_count(argv[1], 0, UINT64_MAX / 2, &ops)) ||
+        (argc > 2 && parse_count(argv[2], 1, MAX_THREADS, &nthreads)) ||
+        (argc > 3 && parse_range(argv[3]))) {
+        fprintf(stderr,
+                "usage: malloc_heavy [OPS_PER_THREAD [THREADS (1..%d) [MIN-MAX (bytes, K/M; "
+                "MIN >= %u)]]]\n",
+                MAX_THREADS, TOUCH);
         return 2;
     }
 

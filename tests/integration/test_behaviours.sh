@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every observable behaviour of the malloc and mmap families is the same
 # with and without memkit (behaviours.c prints one line per behaviour),
-# and the report counts what the program did.
+# and the report counts what the program did — over glibc, and over
+# jemalloc, tcmalloc and mimalloc preloaded beneath memkit.
 #   test_behaviours.sh LIBMEMKIT BEHAVIOURS
 source "$(dirname "$0")/lib.sh"
 MEMKIT_LIB=$(abs "$1")
@@ -53,5 +54,31 @@ run "$T/dbg" "$T/dbg.d" LD_PRELOAD="$MEMKIT_LIB" MEMKIT_LOG=debug -- "$BIN"
 same "behaviours, MEMKIT_LOG=debug" "$T/plain" "$T/dbg"
 [ "$(other_lines "$T/dbg.err")" = 0 ] || fail "MEMKIT_LOG=debug: stderr lines without 'memkit: ': $(grep -v '^memkit: ' "$T/dbg.err" | head -3)"
 check "$T/dbg.d" --count 1
+
+# The other allocators beneath: each one's own behaviours (some differ from
+# glibc's) must be the same with memkit above it. Those not installed are
+# noted, not failed: scripts/setup.sh installs all three.
+for soname in libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
+    alloc=$(find_lib "$soname")
+    if [ -z "$alloc" ]; then
+        note "$soname not installed: not run beneath memkit"
+        continue
+    fi
+    name=${soname%%.so*}
+    run "$T/$name.plain" "$T/$name.plain.d" LD_PRELOAD="$alloc" -- "$BIN"
+    run "$T/$name.shim" "$T/$name.shim.d" LD_PRELOAD="$MEMKIT_LIB $alloc" -- "$BIN"
+    same "behaviours over ${name#lib}" "$T/$name.plain" "$T/$name.shim" stderr
+    # jemalloc 5.3 has no pvalloc: glibc's, on jemalloc's memory, crashes
+    # the program with or without memkit (the comparison above is what
+    # counts then). tcmalloc's malloc_usable_size falls short of the size
+    # asked for on some blocks (by_kind.malloc ends ~50 KB below requested),
+    # which check_report's rule rejects: counted, not checked here.
+    if [ "$(cat "$T/$name.plain.rc")" = 3 ] && [ "$name" != libtcmalloc_minimal ]; then
+        check "$T/$name.shim.d" --count 1 --check 't["alloc_calls"] >= 5000' \
+            --check 'r["allocator"]["name"] != "glibc"'
+    else
+        note "${name#lib}: exit status $(cat "$T/$name.plain.rc") plain and with memkit; report not checked"
+    fi
+done
 
 finish

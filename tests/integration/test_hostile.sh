@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Hostile surroundings: nonsense in every MEMKIT_* option, a report path
 # that is a planted symlink, in a missing folder, a read-only folder, a
-# full file system; MEMKIT_DISABLE. The program's output and status never
+# full file system; SIGKILL while the report is written; MEMKIT_DISABLE. The program's output and status never
 # change, memkit says at most one line per bad option, and a report is
 # either complete or absent (no partial file, no *.tmp left).
 #   test_hostile.sh LIBMEMKIT BEHAVIOURS STRESS CASE
-# CASE: options symlink missing-folder read-only full-fs disable
+# CASE: options symlink missing-folder read-only full-fs paths killed-writing disable
 source "$(dirname "$0")/lib.sh"
 MEMKIT_LIB=$(abs "$1")
 BIN=$(abs "$2")
@@ -250,6 +250,64 @@ EOF
     [ -z "$(ls -A "$T/full.d")" ] || fail "files left in the start folder: $(ls -A "$T/full.d")"
     ;;
 
+paths)
+    # An existing file at the report path is replaced whole; a path in
+    # /proc, a name too long for the file system and a template that
+    # expands past PATH_MAX are skipped: the program never notices.
+    mkdir -p "$T/ex.d"
+    echo "old contents" >"$T/ex.d/r.json"
+    run "$T/ex" "$T/ex.d" LD_PRELOAD="$MEMKIT_LIB" MEMKIT_REPORT="$T/ex.d/r.json" -- "$BIN"
+    same "an existing report file" "$T/plain" "$T/ex" stderr
+    check "$T/ex.d" --glob r.json --count 1
+    only_reports "$T/ex.d" "an existing report file"
+
+    before=$(md5sum </proc/self/status | cut -c1-8)
+    for target in /proc/self/status /proc/1/environ /proc/memkit.json; do
+        run "$T/pr" "$T/pr.d" LD_PRELOAD="$MEMKIT_LIB" MEMKIT_REPORT="$target" -- "$BIN"
+        same "MEMKIT_REPORT=$target" "$T/plain" "$T/pr" stderr
+        [ -z "$(ls -A "$T/pr.d")" ] || fail "MEMKIT_REPORT=$target left: $(ls -A "$T/pr.d")"
+    done
+    [ ! -e /proc/memkit.json ] || fail "a file appeared in /proc"
+
+    long=$(printf 'n%.0s' $(seq 1 300))
+    # under the option's 1023 characters, past PATH_MAX once each %e is
+    # the program's name (10 characters)
+    huge=$(printf '%%e%.0s' $(seq 1 450))
+    for tpl in "$T/lg.d/$long.json" "$T/lg.d/$huge/x.json" "$T/lg.d/$huge.json"; do
+        mkdir -p "$T/lg.d"
+        run "$T/lg" "$T/lg.d" LD_PRELOAD="$MEMKIT_LIB" MEMKIT_REPORT="$tpl" -- "$BIN"
+        same "a report path too long (${#tpl} characters before expansion)" "$T/plain" "$T/lg" stderr
+        [ -z "$(ls -A "$T/lg.d")" ] || fail "a too-long report path left: $(ls -A "$T/lg.d" | cut -c1-80)"
+    done
+    ;;
+killed-writing)
+    # SIGKILL while the report is being written (strace holds the first
+    # write back: true writes nothing of its own, so that is the report's):
+    # nothing is left, neither a partial report nor a temporary file.
+    command -v strace >/dev/null || skip "strace not installed"
+    mkdir -p "$T/kw.d"
+    ( cd "$T/kw.d" && exec strace -qq -o /dev/null -E LD_PRELOAD="$MEMKIT_LIB" \
+        -e trace=write -e inject=write:delay_enter=5000000 \
+        /bin/true ) >"$T/kw.out" 2>"$T/kw.err" &
+    tracer=$!
+    victim=""
+    for _ in $(seq 1 200); do
+        victim=$(pgrep -P "$tracer" | head -1)
+        [ -n "$victim" ] && [ "$(cut -d' ' -f1 "/proc/$victim/syscall" 2>/dev/null)" = 1 ] && break
+        sleep 0.05
+    done
+    if [ -z "$victim" ] || [ "$(cut -d' ' -f1 "/proc/$victim/syscall" 2>/dev/null)" != 1 ]; then
+        kill -KILL "$tracer" 2>/dev/null
+        fail "the program never reached its report's write"
+    else
+        ls -l "/proc/$victim/fd" >"$T/kw.fds" 2>&1
+        kill -KILL "$victim" "$tracer"
+        wait "$tracer" 2>/dev/null
+        grep -q 'deleted' "$T/kw.fds" || note "the report was written by name (no O_TMPFILE here)"
+        [ -z "$(ls -A "$T/kw.d")" ] ||
+            fail "killed while writing its report, it left: $(ls -A "$T/kw.d")"
+    fi
+    ;;
 disable)
     for val in 1 yes true on; do
         run "$T/dis.$val" "$T/dis.$val.d" LD_PRELOAD="$MEMKIT_LIB" MEMKIT_DISABLE=$val \

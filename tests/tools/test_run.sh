@@ -87,6 +87,34 @@ summary)
     expect_status 0
     diff -u from-run "$box/out" >&2 || fail "memkit run and memkit-report summaries differ"
     ;;
+timeline)
+    # a real run: the report's timeline, in the summary and as a table
+    run "$memkit" run --report tl.json -- python3 -c '
+import time
+b = []
+for i in range(40):
+    b.append([bytearray(100000) for _ in range(20)])
+    time.sleep(0.005)
+del b
+time.sleep(0.05)'
+    expect_status 0
+    expect_match err '^timeline    [0-9,]+ points, RSS [0-9.]+ [KMG]iB -> [0-9.]+ [KMG]iB peak -> [0-9.]+ [KMG]iB \(--timeline\)$'
+    run "$report" --timeline tl.json
+    expect_status 0
+    expect_empty err
+    expect_match out '^timeline: [0-9,]+ points to [0-9.]+ ms, resolution 10 ms; [0-9]+ rows'
+    sed 1,2d "$box/out" > rows
+    n=$(wc -l < rows)
+    [ "$n" -ge 5 ] && [ "$n" -le 24 ] || fail "$n rows, expected 5 to 24"
+    # RSS is read by the monitor and at exit, not inside the program's
+    # calls: a row has RSS and a bar, or "-" (not read) and none.
+    ! grep -vqE '^ *[0-9.]+ (us|ms|s) +[0-9.]+ [KMG]?i?B +[0-9.]+ [KMG]?i?B +([0-9.]+ [KMG]?i?B  #+|-  *$)' rows ||
+        fail "a row is not time, heap, maps, and RSS with a bar or -"
+    tail -1 rows | grep -qE '[0-9.]+ [KMG]?i?B  #+ +exit$' || fail "the exit row has no RSS: $(tail -1 rows)"
+    tail -1 rows | grep -qE ' exit$' || fail "the last row is not the exit"
+    # the peak of the run: about 80 MB allocated, a full bar
+    grep -qE '#{26}' rows || fail "no row has the full bar"
+    ;;
 pipeline)
     run "$memkit" run -- bash -c 'seq 1000 | sort -n | tail -1'
     expect_status 0

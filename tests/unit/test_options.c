@@ -105,6 +105,25 @@ Test(parse, levels)
     cr_assert_eq(mk_parse_level("", &v), -1);
 }
 
+Test(parse, counts)
+{
+    struct { const char *in; uint64_t want; } ok[] = {
+        { "0", 0 }, { "32", 32 }, { " 128 ", 128 }, { "18446744073709551615", UINT64_MAX },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        uint64_t v = 7;
+        cr_assert_eq(mk_parse_count(ok[i].in, &v), 0, "'%s' should parse", ok[i].in);
+        cr_assert_eq(v, ok[i].want, "'%s' gave %llu", ok[i].in, (unsigned long long)v);
+    }
+    const char *bad[] = { "", "  ", "abc", "-1", "1.5", "3.", "32K", "1 2", "off",
+                          "18446744073709551616" };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        uint64_t v = 7;
+        cr_assert_eq(mk_parse_count(bad[i], &v), -1, "'%s' should not parse", bad[i]);
+        cr_assert_eq(v, 7, "a failed parse must leave the output alone");
+    }
+}
+
 Test(parse, lists_are_normalised)
 {
     char out[64];
@@ -142,6 +161,7 @@ Test(parse, canonical_text_reads_back_as_the_same_value)
         { MK_TYPE_DURATION, "1.5s", "1500ms" }, { MK_TYPE_DURATION, "120m", "2h" },
         { MK_TYPE_BOOL, "yes", "1" }, { MK_TYPE_PERCENT, "12.5", "12.5%" },
         { MK_TYPE_PERCENT, "7.25%", "7.25%" }, { MK_TYPE_LEVEL, "DEBUG", "debug" },
+        { MK_TYPE_COUNT, " 32 ", "32" }, { MK_TYPE_COUNT, "0", "0" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct mk_opt_value v, again;
@@ -160,6 +180,9 @@ Test(table, every_default_parses_and_every_row_is_complete)
         cr_assert(mk_options[i].help[0] != '\0', "%s has no help", mk_options[i].name);
         cr_assert_eq(mk_parse_value(mk_options[i].type, mk_options[i].def, &v), 0,
                      "default of %s does not parse", mk_options[i].name);
+        /* One spelling everywhere: the warning, the report, the README. */
+        cr_assert_str_eq(v.text, mk_options[i].def, "default of %s is not in canonical form",
+                         mk_options[i].name);
         cr_assert_eq(mk_option_find(mk_options[i].name), i);
         cr_assert_neq(strcmp(mk_type_expectation(mk_options[i].type), "a value"), 0);
     }

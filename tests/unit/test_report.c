@@ -5,10 +5,12 @@
 #include "process.h"
 #include "real.h"
 #include "report.h"
+#include "sites.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -210,4 +212,64 @@ Test(report, a_read_only_folder_leaves_nothing, .disabled = false)
     cr_assert_eq(mk_report_write_to(path), -1);
     chmod(dir, 0700);
     cr_assert_eq(files_in_dir(), 0);
+}
+
+static size_t sites_in(const char *path)
+{
+    json_t *doc = load(path);
+    json_t *sites = json_object_get(doc, "sites");
+    cr_assert(json_is_array(sites));
+    size_t n = json_array_size(sites);
+    json_decref(doc);
+    return n;
+}
+
+/* A signal handler that exits (or forks, and the child exits) while its
+ * own thread was changing the sites table: the report must neither wait
+ * for that thread nor read the half-changed table. */
+Test(report, a_report_from_inside_a_sites_change_leaves_the_sites_out, .timeout = 20)
+{
+    uintptr_t stack[2] = { 0x1234, 0x5678 };
+    mk_sites_lock();
+    cr_assert_not_null(mk_sites_get(stack, 2));
+    mk_sites_unlock();
+
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    mk_sites_lock();   /* as if a signal arrived here */
+    mk_sites_after_fork_child();
+    cr_assert(mk_sites_held_here(), "a fork child must not free the lock its own thread holds");
+    cr_assert_eq(mk_report_write_to(path), 0);
+    cr_assert_eq(sites_in(path), 0);
+    mk_sites_unlock();
+
+    cr_assert_eq(mk_report_write_to(path), 0);
+    cr_assert_geq(sites_in(path), 1);
+}
+
+static int other_holds;
+
+static void *hold_sites_lock(void *arg)
+{
+    (void)arg;
+    mk_sites_lock();
+    __atomic_store_n(&other_holds, 1, __ATOMIC_RELEASE);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+/* A fork child has one thread: a lock another thread held is released. */
+Test(report, a_fork_child_frees_the_sites_lock_of_a_vanished_thread, .timeout = 20)
+{
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, hold_sites_lock, NULL), 0);
+    while (!__atomic_load_n(&other_holds, __ATOMIC_ACQUIRE))
+        usleep(1000);
+    mk_sites_after_fork_child();
+    cr_assert(mk_sites_lock_unless_held_here());
+    mk_sites_unlock();
+    char path[128];
+    snprintf(path, sizeof path, "%s/r.json", dir);
+    cr_assert_eq(mk_report_write_to(path), 0);
 }

@@ -1,0 +1,97 @@
+/* detour.h — the program's malloc and free while glibc's arenas are locked
+ * by a compaction.
+ *
+ * malloc_trim(0) holds each arena's lock while it walks that arena: about
+ * 150 ms for 1 GiB freed in one piece, 365 ms for 1 GiB freed at random, and
+ * any thread that needs the arena meanwhile waits that long. So while memkit
+ * trims (the "window"), the wrappers go around the arenas:
+ *
+ *  - malloc, calloc, realloc and reallocarray are served from the detour
+ *    heap: memory memkit maps itself, in size classes of 16 bytes up to
+ *    1 KiB and powers of two up to 256 MiB (larger requests go to glibc
+ *    and may wait). Its
+ *    blocks carry a size word where glibc's would be, so everything that
+ *    reads a block's size reads it the same way.
+ *  - free of a glibc block is deferred: the block goes on a list (its own
+ *    first word is the link) that memkit frees after the trim.
+ *  - free of a detour block, at any time, returns it to its class.
+ * Nothing changes for the program but addresses and the moment a block
+ * really goes back to glibc. posix_memalign and the other aligned
+ * allocations still go to glibc (rare; they may wait).
+ *
+ * Only under glibc (other allocators' release calls do not hold a lock
+ * for long). The heap's address range is reserved once (MAP_NORESERVE);
+ * when a window opens and no detour block is alive, its pages are given
+ * back and it starts empty. */
+#ifndef MK_DETOUR_H
+#define MK_DETOUR_H
+
+#include "mk_common.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* What the wrappers read on every call, in one cache line. */
+struct mk_detour_state {
+    /* free and realloc's one test: (p ^ key) >> (key & 63) is 0 when p must
+     * take the detour path. The range is aligned to its size 2^k, so
+     * key = base | k tests "p is a detour block"; while a window is open
+     * key = 63, which holds for every pointer; before the first window
+     * key = 2^63 | 63, which holds for none. */
+    uint64_t key;
+    uintptr_t base, size;   /* the reserved range; 0/0 until the first window */
+    int on;                 /* non-zero while a window is open */
+} __attribute__((aligned(64)));
+extern struct mk_detour_state mk_detour MK_HIDDEN;
+
+/* Whether p is a detour block (exact; the slow paths). */
+static inline int mk_detour_owns(const void *p)
+{
+    return (uintptr_t)p - mk_detour.base < __atomic_load_n(&mk_detour.size, __ATOMIC_ACQUIRE);
+}
+
+/* Whether free or realloc of p must take the detour path: p is a detour
+ * block, or a window is open. One load, for the fast paths. */
+static inline int mk_detour_diverts(const void *p)
+{
+    uint64_t key = __atomic_load_n(&mk_detour.key, __ATOMIC_ACQUIRE);
+    return __builtin_expect((((uint64_t)(uintptr_t)p ^ key) >> (key & 63)) == 0, 0);
+}
+
+static inline int mk_detouring(void)
+{
+    return __builtin_expect(__atomic_load_n(&mk_detour.on, __ATOMIC_RELAXED), 0);
+}
+
+/* A block of at least size bytes (zeroed when zero is set), or NULL with
+ * errno ENOMEM. */
+void *mk_detour_alloc(size_t size, int zero);
+/* Returns a detour block to its class. */
+void mk_detour_free(void *p);
+/* Bytes usable in a detour block. */
+size_t mk_detour_usable(const void *p);
+/* Puts a glibc block aside until the window closes. */
+void mk_detour_defer(void *p);
+
+/* Gives the detour heap's pages back if no block of it is held (no window
+ * open). 1 when it is empty, 0 when blocks are still held. Only with
+ * compactions held off (compact.c's mk_compact_tidy). */
+int mk_detour_try_empty(void);
+/* Opens the window (the compaction, before the trim): 0, or -1 when the
+ * detour heap cannot be had (then nothing is detoured). */
+int mk_detour_open(void);
+/* Closes it (after the trim) and frees the deferred blocks. */
+void mk_detour_close(void);
+struct mk_detour_stats {
+    uint64_t windows;          /* trims the program's calls went around */
+    uint64_t allocations;      /* calls served from the detour heap */
+    uint64_t deferred_frees;   /* glibc blocks freed after a trim */
+    uint64_t heap_bytes;       /* the detour heap's extent now */
+};
+void mk_detour_stats(struct mk_detour_stats *out);
+
+/* Fork child: the window is closed, the deferred blocks are forgotten
+ * (leaked: the child never frees them), the class locks are free. */
+void mk_detour_after_fork_child(void);
+
+#endif

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The shapes of program that break malloc interposers (torture.c): fork
+# from threads amid stdio, vfork/posix_spawn/exec without memkit, thread
+# churn, allocating thread-exit destructors, dlopen/dlclose and
+# RTLD_DEEPBIND, exit while threads allocate — plain, under memkit with
+# its defaults, and with its monitor thread, compactions and dense
+# sampling running. Then a static program, which memkit cannot enter.
+#   test_torture.sh LIBMEMKIT TORTURE TORTLIB STATIC_HELLO CTORLOAD
+source "$(dirname "$0")/lib.sh"
+MEMKIT_LIB=$(abs "$1")
+BIN=$(abs "$2")
+LIB=$(abs "$3")
+STATIC=$4
+CTORLOAD=$(abs "$5")
+need_lib
+
+STEPS=(fork-stdio spawn churn 2000 tls-dtor dlopen "$LIB" 200 deepbind "$LIB" signal-alloc exit-busy)
+BUSY=(MEMKIT_THREAD_MIN=0 MEMKIT_COMPACT_THRESHOLD=1M MEMKIT_COMPACT_MIN_GAP=0
+      MEMKIT_POST_COMPACT_DELAY=0 MEMKIT_SAMPLE=4K MEMKIT_AGGRESSIVE=1)
+
+run "$T/plain" "$T/plain.d" -- "$BIN" "${STEPS[@]}"
+expect_rc "plain run" "$T/plain" 0
+
+run "$T/shim" "$T/shim.d" LD_PRELOAD="$MEMKIT_LIB" -- "$BIN" "${STEPS[@]}"
+same "defaults" "$T/plain" "$T/shim" stderr
+# The parent, its 20 fork children, and the vfork'd and spawned /bin/true
+# (which keep LD_PRELOAD); the exec without it leaves none.
+check "$T/shim.d" --count 23 --distinct-pids --names torture,true,true \
+    --select torture --check 't["alloc_calls"] > 0'
+
+run "$T/busy" "$T/busy.d" LD_PRELOAD="$MEMKIT_LIB" "${BUSY[@]}" -- "$BIN" "${STEPS[@]}"
+same "monitor, compactions and sampling running" "$T/plain" "$T/busy" stderr
+check "$T/busy.d" --count 23 --distinct-pids
+
+# The program's last thread ends without exit (main by pthread_exit; a
+# fork child's only thread by returning), with memkit's monitor thread
+# running: the process still ends, status 0, and reports.
+for how in main-exit fork-return closefrom; do
+    run "$T/$how.plain" "$T/$how.plain.d" -- "$BIN" "$how"
+    run "$T/$how" "$T/$how.d" LD_PRELOAD="$MEMKIT_LIB" "${BUSY[@]}" -- "$BIN" "$how"
+    same "$how, monitor running" "$T/$how.plain" "$T/$how" stderr
+done
+check "$T/main-exit.d" --count 1 --check 'r["compaction"]["monitor_thread"] is True'
+check "$T/fork-return.d" --count 2 --distinct-pids
+check "$T/closefrom.d" --count 5 --distinct-pids
+"$PY" - "$T/fork-return.d" <<'PY' || fail "fork-return: the child had no monitor thread"
+import glob, json, sys
+rs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/memkit.*.json")]
+sys.exit(0 if any(r["compaction"]["monitor_thread"] for r in rs) else 1)
+PY
+
+# A library's constructor allocates before memkit has read its options
+# (libstdc++'s does): the main thread's allocations are still sampled.
+run "$T/ctor" "$T/ctor.d" LD_PRELOAD="$MEMKIT_LIB" -- "$CTORLOAD"
+expect_rc "ctorload" "$T/ctor" 0
+check "$T/ctor.d" --count 1 --check 'len(r["sites"]) >= 1' \
+    --check 'sum(s["alloc_bytes_est"] for s in r["sites"]) > 100e6'
+
+# Static: the loader never reads LD_PRELOAD; the program is as it was.
+if [ -x "$STATIC" ] || [ -x "$(abs "$STATIC" 2>/dev/null)" ]; then
+    STATIC=$(abs "$STATIC")
+    run "$T/st.plain" "$T/st.plain.d" -- "$STATIC"
+    run "$T/st.shim" "$T/st.shim.d" LD_PRELOAD="$MEMKIT_LIB" -- "$STATIC"
+    same "static program" "$T/st.plain" "$T/st.shim" stderr
+    [ -z "$(ls "$T/st.shim.d")" ] || fail "a static program left a report: $(ls "$T/st.shim.d")"
+else
+    note "no static program (libc.a missing): skipped that part"
+fi
+sed 's/^/  /' "$T/plain.out"
+finish

@@ -1,0 +1,56 @@
+/* test_sample.c — the sampler's draw and weight: the countdowns have the
+ * mean asked for and the spread of an exponential, and weighted samples
+ * estimate calls and bytes without bias. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <math.h>
+
+#include "sample.h"
+#include "tls.h"
+
+Test(sample, countdowns_are_exponential_with_the_mean_asked_for)
+{
+    struct mk_thread t = { 0 };
+    const uint64_t rate = 512 * 1024;
+    const int n = 200000;
+    double sum = 0, sumsq = 0;
+    int below_mean = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t d = mk_sample_draw(&t, rate);
+        cr_assert(gt(i64, d, 0));
+        sum += (double)d;
+        sumsq += (double)d * (double)d;
+        below_mean += (uint64_t)d < rate;
+    }
+    double mean = sum / n, sd = sqrt(sumsq / n - mean * mean);
+    cr_expect(lt(dbl, fabs(mean / rate - 1), 0.01), "mean %.0f for %llu", mean,
+              (unsigned long long)rate);
+    cr_expect(lt(dbl, fabs(sd / rate - 1), 0.02), "an exponential's sd is its mean: %.0f", sd);
+    /* P(X < mean) = 1 - 1/e = 0.632 */
+    cr_expect(lt(dbl, fabs((double)below_mean / n - 0.632), 0.01), "%d below the mean", below_mean);
+}
+
+Test(sample, weights_make_unbiased_estimates)
+{
+    const uint64_t rate = 512 * 1024;
+    /* A block much larger than the rate is always sampled: weight 1. */
+    cr_expect(lt(dbl, fabs(mk_sample_weight(64u << 20, rate) - 1.0), 1e-9));
+    /* A small block is sampled with probability ~ size / rate. */
+    cr_expect(lt(dbl, fabs(mk_sample_weight(100, rate) / (rate / 100.0) - 1), 0.001));
+    /* Off: every call is its own. */
+    cr_expect(eq(dbl, mk_sample_weight(100, 0), 1.0));
+
+    /* Simulate: n allocations of s bytes, each sampled with probability
+     * 1 - exp(-s/R); the weighted sum of samples estimates n. */
+    struct mk_thread t = { 0 };
+    const uint64_t s = 4096;
+    const int n = 2000000;
+    double p = -expm1(-(double)s / rate), estimate = 0;
+    for (int i = 0; i < n; i++) {
+        /* uniform from the sampler's own draws: exp(-d/R) is uniform in (0,1] */
+        double u = exp(-(double)mk_sample_draw(&t, rate) / rate);
+        if (u < p)
+            estimate += mk_sample_weight(s, rate);
+    }
+    cr_expect(lt(dbl, fabs(estimate / n - 1), 0.03), "estimated %.0f calls of %d", estimate, n);
+}
