@@ -1,6 +1,8 @@
 /* line_reader.c — see line_reader.h. */
 #include "line_reader.h"
 
+#include "fd_io.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,10 +16,7 @@ int mk_lines_open(struct mk_lines *r, const char *path, char *buf, size_t cap)
         errno = EINVAL;
         return -1;
     }
-    int fd;
-    do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = mk_open_own(path, O_RDONLY, 0);
     if (fd < 0)
         return -1;
     r->fd = fd;

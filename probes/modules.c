@@ -1,5 +1,6 @@
 /* modules.c — the module table (see modules.h). */
 #include "modules.h"
+#include "fd_io.h"
 #include "line_reader.h"
 #include "real.h"
 
@@ -55,7 +56,7 @@ int mk_elf_build_id(const char *path, uint8_t *id, size_t cap,
 {
     int saved = errno;
     int rc = -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    int fd = mk_open_own(path, O_RDONLY | O_NOCTTY, 0);
     if (fd < 0)
         goto out;
     Elf64_Ehdr eh;

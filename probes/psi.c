@@ -137,10 +137,7 @@ int mk_psi_trigger_open(const char *path, int full, uint64_t stall_us,
         errno = EINVAL;
         return -1;
     }
-    int fd;
-    do
-        fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    while (fd < 0 && errno == EINTR);
+    int fd = mk_open_own(path, O_RDWR | O_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     /* The kernel takes the trigger in one write (a short one is refused). */

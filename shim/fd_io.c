@@ -3,14 +3,45 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-long mk_read_file(const char *path, char *buf, size_t len)
+int mk_fd_floor(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+        lim.rlim_cur < (rlim_t)MK_OWN_FD_FLOOR * 4 / 3)
+        return (int)(lim.rlim_cur * 3 / 4);
+    return MK_OWN_FD_FLOOR;
+}
+
+int mk_fd_move_high(int fd)
+{
+    int floor = mk_fd_floor();
+    if (fd < 0 || fd >= floor)
+        return fd;
+    int saved = errno;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    errno = saved;
+    return fd;
+}
+
+int mk_open_own(const char *path, int flags, mode_t mode)
 {
     int fd;
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, flags | O_CLOEXEC, mode);
     while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -1 : mk_fd_move_high(fd);
+}
+
+long mk_read_file(const char *path, char *buf, size_t len)
+{
+    int fd = mk_open_own(path, O_RDONLY, 0);
     if (fd < 0)
         return -1;
     size_t got = 0;

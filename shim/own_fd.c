@@ -1,20 +1,12 @@
 /* own_fd.c — memkit's own descriptors, out of the program's way (own_fd.h). */
 #include "own_fd.h"
 
+#include "fd_io.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static int high_floor(void)
-{
-    struct rlimit lim;
-    if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
-        lim.rlim_cur < (rlim_t)MK_OWN_FD_FLOOR * 4 / 3)
-        return (int)(lim.rlim_cur * 3 / 4);
-    return MK_OWN_FD_FLOOR;
-}
 
 int mk_own_fd_take(struct mk_own_fd *o, int fd)
 {
@@ -22,11 +14,7 @@ int mk_own_fd_take(struct mk_own_fd *o, int fd)
     o->fd = -1;
     if (fd < 0)
         return -1;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, high_floor());
-    if (high >= 0) {
-        close(fd);
-        fd = high;
-    }
+    fd = mk_fd_move_high(fd);
     struct stat st;
     if (fstat(fd, &st) < 0) {
         close(fd);

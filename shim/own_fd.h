@@ -4,16 +4,13 @@
  * A program may close every descriptor from 3 up (daemons do, and shells
  * close the same number twice) and reuse the numbers: memkit must then
  * never write to, read from or close what is now the program's file. So
- * each descriptor is moved high (F_DUPFD_CLOEXEC from MK_OWN_FD_FLOOR, or
- * three quarters of the descriptor limit when that is lower), its device
+ * each descriptor is moved high (mk_fd_move_high, fd_io.h), its device
  * and inode are recorded, and every use checks them first (one fstat): a
  * descriptor that is no longer memkit's is forgotten, never closed. */
 #ifndef MK_OWN_FD_H
 #define MK_OWN_FD_H
 
 #include <sys/types.h>
-
-#define MK_OWN_FD_FLOOR 900
 
 struct mk_own_fd {
     int   fd;                  /* -1: none */

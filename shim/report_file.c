@@ -47,10 +47,7 @@ static int put_unnamed(const char *path, const char *tmp, const char *text, size
         return 0;
     memcpy(dir, slash ? path : ".", slash ? n : 1);
     dir[slash ? (n ? n : 1) : 1] = '\0';   /* "/name": the root */
-    int fd;
-    do
-        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
-    while (fd < 0 && errno == EINTR);
+    int fd = mk_open_own(dir, O_TMPFILE | O_WRONLY, 0600);
     if (fd < 0)
         return 0;
     int rc = write_text(fd, text, len);
@@ -78,10 +75,7 @@ static int put_unnamed(const char *path, const char *tmp, const char *text, size
 /* The text in a named temporary file, created O_EXCL|O_NOFOLLOW. */
 static int put_named(const char *tmp, const char *text, size_t len)
 {
-    int fd;
-    do
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    while (fd < 0 && errno == EINTR);
+    int fd = mk_open_own(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
     if (fd < 0)
         return -1;
     int failed = write_text(fd, text, len) < 0;

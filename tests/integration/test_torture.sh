@@ -49,6 +49,49 @@ rs = [json.load(open(f)) for f in glob.glob(sys.argv[1] + "/memkit.*.json")]
 sys.exit(0 if any(r["compaction"]["monitor_thread"] for r in rs) else 1)
 PY
 
+# The program closes its standard descriptors for 1.5 s while the monitor
+# reads /proc and writes snapshots: each descriptor memkit opens then is
+# moved high by its next system call, so the numbers the program will
+# dup2() its saved descriptors onto are never left holding memkit's files
+# (traced per thread: the monitor's, and the main thread's after it closed
+# fd 2).
+if command -v strace >/dev/null; then
+    run "$T/cs.plain" "$T/cs.plain.d" -- "$BIN" closed-stdio
+    run "$T/cs" "$T/cs.d" -- strace -f -ff -qq -o "$T/cs.trace" \
+        -e trace=open,openat,pipe2,memfd_create,fcntl,close,dup2 \
+        -E LD_PRELOAD="$MEMKIT_LIB" -E MEMKIT_REPORT_INTERVAL=100ms \
+        -E MEMKIT_MONITOR_INTERVAL=50ms $(printf -- '-E %s ' "${BUSY[@]}") "$BIN" closed-stdio
+    same "closed-stdio, monitor running" "$T/cs.plain" "$T/cs" stderr
+    "$PY" - "$T"/cs.trace.* <<'PY' || fail "closed-stdio: memkit left a descriptor at a low number"
+import re, sys
+opened = re.compile(r'^(open|openat|memfd_create)\(.*\)\s+= (\d+)$')
+piped = re.compile(r'^pipe2\(\[(\d+), (\d+)\].*\)\s+= 0$')
+moved = re.compile(r'^fcntl\((\d+), F_DUPFD_CLOEXEC, (\d+)\)\s+= (\d+)$')
+main = min(int(p.rsplit(".", 1)[1]) for p in sys.argv[1:])
+bad = checked = 0
+for path in sys.argv[1:]:
+    calls = [l.rstrip("\n") for l in open(path)]
+    watching = int(path.rsplit(".", 1)[1]) != main   # the monitor: from its start
+    for i, call in enumerate(calls):
+        if not watching:
+            watching = re.match(r"close\(2\)\s+= 0$", call) is not None
+            continue
+        m, p = opened.match(call), piped.match(call)
+        fds = [int(m.group(2))] if m else [int(p.group(1)), int(p.group(2))] if p else []
+        for k, fd in enumerate(fds):
+            checked += 1
+            nxt = calls[i + 1 + k] if i + 1 + k < len(calls) else ""
+            mv = moved.match(nxt)
+            if not (mv and int(mv.group(1)) == fd and int(mv.group(3)) >= int(mv.group(2)) > 2):
+                bad += 1
+                print(f"  {path}: {call!r} then {nxt!r}", file=sys.stderr)
+print(f"  closed-stdio: {checked} descriptors opened by memkit, {bad} left low")
+sys.exit(1 if bad or checked < 5 else 0)
+PY
+else
+    note "no strace: closed-stdio skipped"
+fi
+
 # A library's constructor allocates before memkit has read its options
 # (libstdc++'s does): the main thread's allocations are still sampled.
 run "$T/ctor" "$T/ctor.d" LD_PRELOAD="$MEMKIT_LIB" -- "$CTORLOAD"

@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -385,6 +387,40 @@ static void close_from_3(void)
     check(n == 5 && m == 5, "closefrom: memkit touched the program's descriptors");
 }
 
+/* ---- closed-stdio ----
+ * A program closes its standard descriptors for a while (CPython's tests
+ * do, then dup2() saved ones back) while memkit's monitor writes snapshot
+ * reports and reads /proc. memkit's descriptors must not stay at those
+ * numbers: the program's dup2() would make memkit's file its stdout, and
+ * memkit would write into it and close it. test_torture.sh traces the
+ * run and checks that each descriptor memkit opens here is moved high at
+ * once. */
+static void closed_stdio(void)
+{
+    for (int i = 0; i < 64; i++)
+        free(malloc(256 * 1024));   /* the monitor starts (MEMKIT_THREAD_MIN=0) */
+    int saved[3];
+    for (int fd = 0; fd < 3; fd++)
+        saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+    for (int fd = 0; fd < 3; fd++)
+        close(fd);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        for (int i = 0; i < 16; i++)
+            free(malloc(256 * 1024));   /* wake-ups, compactions */
+        usleep(2000);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 < 1500);
+    int restored = 1;
+    for (int fd = 0; fd < 3; fd++) {
+        restored &= dup2(saved[fd], fd) == fd;
+        close(saved[fd]);
+    }
+    printf("closed-stdio: restored %d\n", restored);
+    check(restored, "closed-stdio: dup2 back");
+}
+
 /* ---- signal-alloc ----
  * A handler that allocates (not async-signal-safe, but common): while the
  * main thread computes and never allocates, which glibc alone survives.
@@ -459,6 +495,8 @@ int main(int argc, char **argv)
             signal_alloc();
         else if (strcmp(a, "closefrom") == 0)
             close_from_3();
+        else if (strcmp(a, "closed-stdio") == 0)
+            closed_stdio();
         else if (strcmp(a, "fork-return") == 0)
             fork_return();
         else if (strcmp(a, "main-exit") == 0)
