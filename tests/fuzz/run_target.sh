@@ -5,6 +5,8 @@
 # that is removed. A crash, a leak, a sanitizer finding or a broken
 # property fails the test, and the input that did it is kept beside the
 # fuzzer (artifacts-NAME/) and shown in hex, to become a corpus file.
+# FUZZ_SEED=N fixes libFuzzer's seed (the test suite uses 1, so a CI run
+# explores what a run here explored; tests/fuzz/run.sh leaves it random).
 set -u
 fuzzer=$1 corpus=$2 seconds=$3 dict=${4:-}
 name=$(basename "$fuzzer")
@@ -16,6 +18,7 @@ trap 'rm -rf "$scratch"' EXIT
 args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536
       -artifact_prefix="$artifacts/" -print_final_stats=1)
 [ -n "$dict" ] && [ -f "$dict" ] && args+=(-dict="$dict")
+[ -n "${FUZZ_SEED:-}" ] && args+=(-seed="$FUZZ_SEED")
 [ -d "$corpus" ] || { echo "$name: no corpus folder $corpus" >&2; exit 1; }
 # Leaks count here (the unit tests' ASan run turns the check off).
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
