@@ -177,13 +177,18 @@ static void print_calls(FILE *out, const json_t *r)
         if (mkt_u64(k, "calls", &calls) < 0 || calls == 0)
             continue;
         char item[160];
-        int n = snprintf(item, sizeof item, "%s %s", kind, mkt_count(c, sizeof c, calls));
+        /* A kind name is the file's to choose: a long one is cut here. */
+        size_t n = 0;
         if (mkt_u64(k, "bytes", &bytes) == 0)
-            n += snprintf(item + n, sizeof item - (size_t)n, " (%s)", mkt_bytes(b, sizeof b, bytes));
+            snprintf(item, sizeof item, "%.100s %s (%s)", kind, mkt_count(c, sizeof c, calls),
+                     mkt_bytes(b, sizeof b, bytes));
+        else
+            snprintf(item, sizeof item, "%.100s %s", kind, mkt_count(c, sizeof c, calls));
+        n = strlen(item);
         if (col == 0) {
             label(out, "by kind");
             col = LABEL_WIDTH;
-        } else if (col + 2 + (size_t)n > LINE_WIDTH) {
+        } else if (col + 2 + n > LINE_WIDTH) {
             fputs(",\n", out);
             indent(out);
             col = LABEL_WIDTH;
@@ -192,7 +197,7 @@ static void print_calls(FILE *out, const json_t *r)
             col += 2;
         }
         put_text(out, item);
-        col += (size_t)n;
+        col += n;
     }
     if (col)
         fputc('\n', out);
