@@ -52,6 +52,13 @@ static void *next_symbol(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+/* Whether two functions come from the same loaded object. */
+static int same_object(void *a, void *b)
+{
+    Dl_info ia, ib;
+    return dladdr(a, &ia) && dladdr(b, &ib) && ia.dli_fbase == ib.dli_fbase;
+}
+
 int mk_real_resolve(void)
 {
     if (__atomic_load_n(&resolved, __ATOMIC_ACQUIRE))
@@ -70,6 +77,7 @@ int mk_real_resolve(void)
     RESOLVE(valloc);
     RESOLVE(pvalloc);
     RESOLVE(malloc_usable_size);
+    RESOLVE(nallocx);
     RESOLVE(mmap);
     RESOLVE(mmap64);
     RESOLVE(munmap);
@@ -77,6 +85,8 @@ int mk_real_resolve(void)
 #undef RESOLVE
     if (!fns.mmap64)
         fns.mmap64 = fns.mmap;
+    if (fns.nallocx && !(fns.malloc && same_object((void *)fns.nallocx, (void *)fns.malloc)))
+        fns.nallocx = NULL;   /* another allocator's size classes */
     errno = saved;   /* a failed dlsym may leave errno changed */
     if (!fns.malloc || !fns.free || !fns.calloc || !fns.realloc ||
         !fns.malloc_usable_size)
@@ -169,4 +179,19 @@ size_t mk_real_usable_size(void *p)
     t->in_real = in_real;
     errno = saved;
     return n;
+}
+
+size_t mk_real_usable_for(size_t requested)
+{
+    size_t n = 0;
+    if (mk_real.nallocx) {
+        struct mk_thread *t = &mk_self;
+        uint8_t in_real = t->in_real;
+        int saved = errno;
+        t->in_real = 1;
+        n = mk_real.nallocx(requested ? requested : 1, 0);   /* 0: undefined in jemalloc */
+        t->in_real = in_real;
+        errno = saved;
+    }
+    return n >= requested ? n : requested;
 }

@@ -26,6 +26,9 @@ struct mk_real_fns {
     void  *(*valloc)(size_t);
     void  *(*pvalloc)(size_t);
     size_t (*malloc_usable_size)(void *);
+    /* Optional: the allocator's nallocx (jemalloc, tcmalloc), only when it
+     * comes from the same object as malloc; else NULL. */
+    size_t (*nallocx)(size_t, int);
     void  *(*mmap)(void *, size_t, int, int, int, off_t);
     void  *(*mmap64)(void *, size_t, int, int, int, off_t);
     int    (*munmap)(void *, size_t);
@@ -59,6 +62,18 @@ extern int mk_glibc_chunks MK_HIDDEN;
  * allocator (in_real set): jemalloc sets up a thread's state, and maps
  * memory for it, on the first call a thread makes, this one included. */
 size_t mk_real_usable_size(void *p);
+
+/* The usable size of a block of `requested` bytes the allocator has just
+ * handed out, for when its malloc_usable_size answered 0 (no allocator
+ * here hands out a block of 0 usable bytes, even for malloc(0)).
+ * gperftools' tcmalloc answers 0 until its own constructor has run:
+ * malloc_usable_size goes through MallocExtension::instance(), which is the
+ * base class (GetAllocatedSize returns 0) until tcmalloc registers itself,
+ * yet libraries it depends on allocate from their constructors before that
+ * (libstdc++'s exception pool: 72704 bytes). The allocator's nallocx
+ * answers from its size classes alone; without one, the request itself.
+ * Never below requested. */
+size_t mk_real_usable_for(size_t requested);
 
 /* A glibc block's usable size from its size word (mk_glibc_chunks). */
 static inline size_t mk_glibc_usable(const void *p)

@@ -39,6 +39,19 @@ static MK_ALWAYS_INLINE struct mk_counter_block *fast_block(struct mk_thread *t)
     return NULL;
 }
 
+/* A new block's usable size. 0 for a block just handed out is the
+ * allocator not knowing yet (tcmalloc before its constructor: real.h); its
+ * size classes answer instead, so the block counts what its free will.
+ * Any other answer stands, even one below the request (tcmalloc's
+ * pvalloc(SIZE_MAX - 100) wraps to a one-page block). */
+static MK_ALWAYS_INLINE size_t new_usable(void *p, size_t requested)
+{
+    size_t usable = mk_usable_size(p);
+    if (MK_UNLIKELY(usable == 0))
+        usable = mk_real_usable_for(requested);
+    return usable;
+}
+
 /* Counts one allocating call's result. shared is a constant 0 on the fast
  * path, so the compiler drops the atomic branch there. */
 static MK_ALWAYS_INLINE void note_alloc(struct mk_thread *t, struct mk_counter_block *b,
@@ -46,7 +59,7 @@ static MK_ALWAYS_INLINE void note_alloc(struct mk_thread *t, struct mk_counter_b
                                         size_t requested, void *p)
 {
     if (MK_LIKELY(p != NULL))
-        mk_count_alloc_in(t, b, shared, kind, requested, mk_usable_size(p), p);
+        mk_count_alloc_in(t, b, shared, kind, requested, new_usable(p, requested), p);
     else
         mk_count_failure(t);
 }
@@ -229,7 +242,7 @@ static void note_realloc(struct mk_thread *t, enum mk_alloc_kind kind, void *old
                          size_t old_usable, size_t requested, void *p)
 {
     if (p) {
-        size_t usable = mk_usable_size(p);
+        size_t usable = new_usable(p, requested);
         int moved = old && p != old;
         mk_count_realloc(t, kind, requested, old_usable, usable, moved);
         /* For sampling, the block a realloc returns is a new allocation of
