@@ -12,6 +12,7 @@
  *
  * Exit status: 0 done; 2 bad usage, no report, or a file that is not a
  * memkit-report/1 report (one line on stderr says which). */
+#include "parse_arena.h"
 #include "report_diff.h"
 #include "report_find.h"
 #include "report_list.h"
@@ -308,7 +309,7 @@ int main(int argc, char **argv)
             usage_error();
             return 2;
         }
-        return run_list();
+        return run_list();   /* many reports, one at a time: freed as it goes */
     case DIFF:
         if (given != 2) {
             fprintf(stderr, PROG ": --diff compares two reports, OLD and NEW (%d given)\n",
@@ -316,6 +317,7 @@ int main(int argc, char **argv)
             usage_error();
             return 2;
         }
+        mkt_parse_arena_use();
         return run_diff(argv[optind], argv[optind + 1], top);
     default:
         if (given > 1) {
@@ -324,6 +326,7 @@ int main(int argc, char **argv)
             usage_error();
             return 2;
         }
+        mkt_parse_arena_use();
         return run_one(view, argv[optind], svg_out, top);
     }
 }

@@ -41,3 +41,11 @@ const char *mkt_str(const json_t *doc, const char *dotted)
     json_t *v = mkt_at(doc, dotted);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+void mkt_json_free(void *p)
+{
+    json_malloc_t take;
+    json_free_t give_back;
+    json_get_alloc_funcs(&take, &give_back);
+    give_back(p);
+}

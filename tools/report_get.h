@@ -15,5 +15,9 @@ int mkt_u64(const json_t *doc, const char *dotted, uint64_t *out);
 int mkt_num(const json_t *doc, const char *dotted, double *out);
 /* The string, or NULL when absent or not a string. */
 const char *mkt_str(const json_t *doc, const char *dotted);
+/* Frees what jansson allocated for the caller (json_dumps' text) with the
+ * free function jansson uses now (memkit-report gives it its own:
+ * parse_arena.h). */
+void mkt_json_free(void *p);
 
 #endif

@@ -100,7 +100,7 @@ static void quote_value(const json_t *v, char *out, size_t len)
         snprintf(out, len, "%.57s...", text);
     else
         snprintf(out, len, "%s", text);
-    free(text);
+    mkt_json_free(text);
 }
 
 /* Each compaction entry: the fixed fields (DESIGN.md) must be there; the

@@ -327,7 +327,7 @@ static void print_config(FILE *out, const json_t *r)
             }
             fputc('\n', out);
         }
-        free(dumped);
+        mkt_json_free(dumped);
     }
 }
 
