@@ -1,6 +1,13 @@
-/* symbolize.c — report frames to names and lines (see symbolize.h). */
+/* symbolize.c — report frames to names and lines (see symbolize.h).
+ *
+ * Lines come from libdwfl's address lookup, which finds a module's CU
+ * through .debug_aranges; where there are none (clang), the CU comes from
+ * cu_index.h and its line from dwarf_getsrc_die. cu_index.h also names
+ * the function inlined at an address. */
 #include "symbolize.h"
+#include "cu_index.h"
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +19,7 @@ struct module {
     int          tried;
     Dwfl        *dwfl;
     Dwfl_Module *mod;        /* NULL: not resolvable */
+    struct mkt_cu_index cus; /* for CUs .debug_aranges does not name */
 };
 
 struct mkt_symbolizer {
@@ -50,9 +58,12 @@ void mkt_sym_free(struct mkt_symbolizer *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->count; i++)
-        if (s->mods[i].dwfl)
-            dwfl_end(s->mods[i].dwfl);
+    for (size_t i = 0; i < s->count; i++) {
+        struct module *m = &s->mods[i];
+        mkt_cu_index_free(&m->cus);
+        if (m->dwfl)
+            dwfl_end(m->dwfl);
+    }
     free(s->mods);
     free(s);
 }
@@ -92,6 +103,7 @@ static Dwfl_Module *open_module(struct module *m)
     dwfl_report_end(m->dwfl, NULL, NULL);
     if (mod && same_build(mod, m->build_id))
         m->mod = mod;
+    mkt_cu_index_init(&m->cus, m->mod);
     return m->mod;
 }
 
@@ -119,6 +131,7 @@ void mkt_sym_frame(struct mkt_symbolizer *s, int64_t module, uint64_t offset,
             snprintf(out->func, sizeof out->func, "%s", name);
             out->resolved = 1;
         }
+        /* The fast path: a CU that .debug_aranges names. */
         Dwfl_Line *line = dwfl_module_getsrc(mod, addr);
         if (line) {
             int lineno = 0;
@@ -127,6 +140,28 @@ void mkt_sym_frame(struct mkt_symbolizer *s, int64_t module, uint64_t offset,
                 snprintf(out->file, sizeof out->file, "%s", base_name(src));
                 out->line = lineno;
             }
+        }
+        Dwarf_Addr bias = 0;
+        Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias), cu_mem;
+        if (!cudie) {
+            /* None (clang): the CU from the module's table of CU ranges. */
+            bias = mkt_cu_index_bias(&m->cus);
+            cudie = addr >= bias ? mkt_cu_index_find(&m->cus, addr - bias, &cu_mem) : NULL;
+        }
+        if (cudie) {
+            Dwarf_Addr pc = addr - bias;
+            if (!out->line) {
+                Dwarf_Line *dl = dwarf_getsrc_die(cudie, pc);
+                int lineno = 0;
+                const char *src = dl ? dwarf_linesrc(dl, NULL, NULL) : NULL;
+                if (src && dwarf_lineno(dl, &lineno) == 0 && lineno > 0) {
+                    snprintf(out->file, sizeof out->file, "%s", base_name(src));
+                    out->line = lineno;
+                }
+            }
+            const char *inl = out->resolved ? mkt_cu_index_inlined(&m->cus, cudie, pc) : NULL;
+            if (inl)
+                snprintf(out->inlined, sizeof out->inlined, "%s", inl);
         }
         if (out->resolved)
             return;
@@ -140,7 +175,11 @@ void mkt_sym_frame(struct mkt_symbolizer *s, int64_t module, uint64_t offset,
 
 const char *mkt_frame_text(const struct mkt_frame_info *f, char *buf, size_t len)
 {
-    if (f->file[0] && f->line)
+    if (f->inlined[0] && f->file[0] && f->line)
+        snprintf(buf, len, "%s (%s:%d, inlined into %s)", f->inlined, f->file, f->line, f->func);
+    else if (f->inlined[0])
+        snprintf(buf, len, "%s (inlined into %s)", f->inlined, f->func);
+    else if (f->file[0] && f->line)
         snprintf(buf, len, "%s (%s:%d)", f->func, f->file, f->line);
     else
         snprintf(buf, len, "%s", f->func);

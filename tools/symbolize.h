@@ -18,6 +18,8 @@ struct mkt_frame_info {
     char file[256];      /* source file's last part, or "" */
     int  line;           /* 0 when unknown */
     int  resolved;       /* func is a symbol name */
+    char inlined[256];   /* the address is in code of this function inlined
+                          * into func (the innermost one), or "" */
 };
 
 /* modules is the report's "modules" array (kept referenced). Never NULL
@@ -30,7 +32,9 @@ void mkt_sym_free(struct mkt_symbolizer *s);
 void mkt_sym_frame(struct mkt_symbolizer *s, int64_t module, uint64_t offset,
                    struct mkt_frame_info *out);
 
-/* "func (file:line)", "func", or "module+0xOFF", into buf. */
+/* "func (file:line)", "func", or "module+0xOFF", into buf; code inlined
+ * into func reads "inlined (file:line, inlined into func)" (or "inlined
+ * (inlined into func)"), file:line being the inlined code's. */
 const char *mkt_frame_text(const struct mkt_frame_info *f, char *buf, size_t len);
 
 #endif
