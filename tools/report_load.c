@@ -300,6 +300,16 @@ int mkt_report_check(const json_t *doc, char *why, size_t len)
     return 0;
 }
 
+/* jansson's message quotes the text near the error, which may hold a
+ * newline or other control character: a refusal is one line. */
+static const char *one_line(char *text)
+{
+    for (char *c = text; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    return text;
+}
+
 json_t *mkt_report_load(const char *path, char *why, size_t len)
 {
     FILE *f = fopen(path, "r");
@@ -322,12 +332,12 @@ json_t *mkt_report_load(const char *path, char *why, size_t len)
         if (empty)
             snprintf(why, len, "empty file, not a memkit report");
         else if (json_error_code(&err) == json_error_premature_end_of_input)
-            snprintf(why, len, "truncated JSON at line %d: %s", err.line, err.text);
+            snprintf(why, len, "truncated JSON at line %d: %s", err.line, one_line(err.text));
         else if (json_error_code(&err) == json_error_cannot_open_file)
-            snprintf(why, len, "cannot read: %s", err.text);
+            snprintf(why, len, "cannot read: %s", one_line(err.text));
         else
             snprintf(why, len, "not valid JSON at line %d, column %d: %s",
-                     err.line, err.column, err.text);
+                     err.line, err.column, one_line(err.text));
         return NULL;
     }
     if (mkt_report_check(doc, why, len) < 0) {
