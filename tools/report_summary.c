@@ -178,13 +178,12 @@ static void print_calls(FILE *out, const json_t *r)
             continue;
         char item[160];
         /* A kind name is the file's to choose: a long one is cut here. */
-        size_t n = 0;
         if (mkt_u64(k, "bytes", &bytes) == 0)
             snprintf(item, sizeof item, "%.100s %s (%s)", kind, mkt_count(c, sizeof c, calls),
                      mkt_bytes(b, sizeof b, bytes));
         else
             snprintf(item, sizeof item, "%.100s %s", kind, mkt_count(c, sizeof c, calls));
-        n = strlen(item);
+        size_t n = strlen(item);
         if (col == 0) {
             label(out, "by kind");
             col = LABEL_WIDTH;
