@@ -122,9 +122,14 @@ for step in "${steps[@]}"; do
             mapfile -t sel < <(names "$dir" unit '.*' | grep -Ev '^api(-probes)?$'
                                names "$dir" tools 'report-.*|sites-.*'
                                names "$dir" fuzz '.*')
-            # ring/writes_take_no_page_faults counts page faults, which
-            # ASan's shadow memory adds: left out (a Criterion pattern).
-            CRITERION_TEST_PATTERN='!(ring/writes_take_no_page_faults)' \
+            # Left out (a Criterion pattern): ring/writes_take_no_page_faults
+            # counts page faults, which ASan's shadow memory adds; and
+            # fork/children_of_a_busy_multithreaded_parent, because clang
+            # 14's ASan allocator takes no lock at fork: a child forked
+            # while another thread is inside ASan's malloc waits forever on
+            # its futex (caught with gdb, 1 run in ~10 under load; later
+            # LLVM releases lock it at fork). Both run in the main build.
+            CRITERION_TEST_PATTERN='!(ring/writes_take_no_page_faults|fork/children_of_a_busy_multithreaded_parent)' \
             ASAN_OPTIONS=abort_on_error=1:detect_leaks=0:handle_segv=0:handle_sigbus=0:strict_string_checks=1:detect_stack_use_after_return=1 \
                 test_in "$dir" --suite unit --suite tools --suite fuzz "${sel[@]}" || rc=$?
         fi ;;
