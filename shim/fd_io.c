@@ -30,6 +30,15 @@ int mk_fd_move_high(int fd)
     return fd;
 }
 
+void mk_fd_table_reserve(void)
+{
+    int saved = errno;
+    int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0)
+        close(mk_fd_move_high(fd));
+    errno = saved;
+}
+
 int mk_open_own(const char *path, int flags, mode_t mode)
 {
     int fd;

@@ -21,6 +21,13 @@ int mk_fd_floor(void);
  * exec) and closes the old number. Returns the new number, or fd itself
  * when no number up there is free. errno kept. */
 int mk_fd_move_high(int fd);
+/* Grows the process's descriptor table to reach mk_fd_floor() now: from
+ * the constructor and the fork child's handler, while the process has one
+ * thread. The kernel grows a table that threads share only after an RCU
+ * grace period (expand_fdtable's synchronize_rcu): 11 ms measured here,
+ * spent by the thread whose free had memkit read /proc. A table never
+ * shrinks, but a fork child starts with a small one. errno kept. */
+void mk_fd_table_reserve(void);
 /* open(2) for memkit's own use: O_CLOEXEC added, EINTR retried, and the
  * descriptor moved high. -1 with errno. */
 int mk_open_own(const char *path, int flags, mode_t mode);

@@ -1,5 +1,6 @@
 /* lifecycle.c — start, fork and exit of a process carrying memkit. */
 #include "lifecycle.h"
+#include "fd_io.h"
 #include "memkit.h"
 #include "counters.h"
 #include "compact.h"
@@ -50,6 +51,7 @@ void mk_init_early(void)
 static void after_fork_child(void)
 {
     int saved = errno;
+    mk_fd_table_reserve();
     mk_process_capture();
     mk_counters_after_fork_child(&mk_self);
     mk_options_after_fork_child();
@@ -84,6 +86,7 @@ __attribute__((constructor(101))) static void memkit_start(void)
             __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
             t->block = NULL;   /* claimed by calls before this constructor */
         } else {
+            mk_fd_table_reserve();
             mk_process_capture();
             mk_counters_init();
             mk_report_prepare();

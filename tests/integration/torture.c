@@ -24,6 +24,9 @@
  *                   its start function, which must end the child
  *   main-exit       main calls pthread_exit; the process ends when its
  *                   last thread returns (status 0)
+ *   fd-table        prints the size of its descriptor table (FDSize) and
+ *                   that of a fork child: memkit grows it in advance
+ *                   (output differs under memkit: compared on its own)
  *
  * Prints one deterministic line per step; exit status 0 when all is well. */
 #define _GNU_SOURCE
@@ -459,6 +462,34 @@ static void signal_alloc(void)
     printf("signal-alloc handled>=300: %d\n", handled >= 300);
 }
 
+/* ---- fd-table ---- */
+static long fd_table_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long size = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "FDSize: %ld", &size) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return size;
+}
+
+static void fd_table(void)
+{
+    printf("fd-table parent %ld\n", fd_table_size());
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        printf("fd-table child %ld\n", fd_table_size());
+        fflush(stdout);
+        _exit(0);
+    }
+    if (!exited_zero(pid))
+        failures++;
+}
+
 /* ---- exit-busy ---- */
 static void exit_busy(void)
 {
@@ -501,6 +532,8 @@ int main(int argc, char **argv)
             fork_return();
         else if (strcmp(a, "main-exit") == 0)
             main_exit();
+        else if (strcmp(a, "fd-table") == 0)
+            fd_table();
         else {
             fprintf(stderr, "torture: unknown step %s\n", a);
             return 2;
