@@ -3,8 +3,11 @@
  * Blocks: [class word][size word][user bytes...], 16-byte aligned. The size
  * word sits where glibc keeps a chunk's size, and says usable + 8 with no
  * flag bits, so mk_usable_size() reads a detour block exactly as it reads
- * a glibc one. The class word is the class index. A freed block of 64 KiB
- * or more gives its pages back at once.
+ * a glibc one. The usable size is the one glibc gives a fresh chunk for
+ * the request (glibc_like_usable), so malloc_usable_size answers as it
+ * would have without the detour; the block's class is the smallest that
+ * holds that many bytes. The class word is the class index. A freed block
+ * of 64 KiB or more gives its pages back at once.
  *
  * Each class has a free list under a spin lock held for two stores (a fork
  * child that inherits one held simply resets it: at worst a block leaks).
@@ -39,6 +42,26 @@ static struct mk_detour_stats stats;
 static size_t class_size(unsigned c)
 {
     return c < SMALL_CLASSES ? (size_t)(c + 1) * 16 : (size_t)2048 << (c - SMALL_CLASSES);
+}
+
+/* What glibc's malloc_usable_size says of a fresh chunk for a request of
+ * size bytes: the request plus its size word, rounded up to 16, at least
+ * 32, less the size word; from 32 MiB (DEFAULT_MMAP_THRESHOLD_MAX), where
+ * glibc always maps, the mapping's page-rounded length less its two
+ * header words. Between 128 KiB and 32 MiB glibc maps too while its
+ * dynamic threshold is low and its top chunk too small: there the chunk
+ * form is a guess (the common one in a program that has freed large
+ * blocks before). So is any request that glibc would have served from a
+ * larger free chunk. Only for size <= 256 MiB (no overflow). */
+static size_t glibc_like_usable(size_t size)
+{
+    size_t chunk = (size + 8 + 15) & ~(size_t)15;
+    if (chunk < 32)
+        chunk = 32;
+    if (size < ((size_t)32 << 20))
+        return chunk - 8;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return ((chunk + 8 + page - 1) & ~(page - 1)) - 16;
 }
 
 /* The smallest class that holds size, or CLASSES when none does. */
@@ -89,10 +112,13 @@ void *mk_detour_alloc(size_t size, int zero)
 {
     __atomic_add_fetch(&live, 1, __ATOMIC_ACQUIRE);
     __atomic_add_fetch(&stats.allocations, 1, __ATOMIC_RELAXED);
-    unsigned c = class_of(size);
-    if (c == CLASSES)
+    if (size > class_size(CLASSES - 1))
         return give_up();   /* above 256M: the caller goes to glibc */
-    size_t usable = class_size(c);
+    size_t usable = glibc_like_usable(size);
+    unsigned c = class_of(usable);
+    if (c == CLASSES)
+        return give_up();
+    size_t slot = class_size(c);
     lock(&lists[c].lock);
     char *p = lists[c].head;
     if (p)
@@ -103,8 +129,8 @@ void *mk_detour_alloc(size_t size, int zero)
             memset(p, 0, usable);
         return finish(p - HEADER, c, usable);
     }
-    uint64_t at = __atomic_fetch_add(&used, HEADER + usable, __ATOMIC_RELAXED);
-    if (at + HEADER + usable > mk_detour.size)
+    uint64_t at = __atomic_fetch_add(&used, HEADER + slot, __ATOMIC_RELAXED);
+    if (at + HEADER + slot > mk_detour.size)
         return give_up();   /* the range is full: the caller goes to glibc */
     return finish((char *)(mk_detour.base + at), c, usable);   /* fresh pages are zero */
 }

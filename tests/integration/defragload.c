@@ -22,7 +22,8 @@
  *                     "child compactions=C rc=R"
  *   verify SECONDS    two threads allocate, reallocate, check and free
  *                     blocks with known contents (every allocating call,
- *                     malloc_usable_size) while the main thread compacts
+ *                     malloc_usable_size: at least glibc's figure, and all
+ *                     of it written) while the main thread compacts
  *                     over and over; prints "verify errors=E compactions=C"
  *   exit-compacting   a thread starts a compaction and the program exits
  *                     while it runs (exit status 0)
@@ -204,6 +205,16 @@ static int intact(const struct slot *s)
     return 1;
 }
 
+/* The least malloc_usable_size glibc answers for a block of n bytes: the
+ * request plus its size word, rounded up to 16, at least 32, less the size
+ * word (a mapped or a larger free chunk gives more). memkit's detour heap
+ * must answer at least as much, and the program may use it all. */
+static size_t least_usable(size_t n)
+{
+    size_t chunk = (n + 8 + 15) & ~(size_t)15;
+    return (chunk < 32 ? 32 : chunk) - 8;
+}
+
 static void *verify_worker(void *arg)
 {
     unsigned long long r = (uintptr_t)arg * 2654435761u + 1;
@@ -253,8 +264,12 @@ static void *verify_worker(void *arg)
         s->p = q;
         s->n = q ? n : 0;
         s->fill = (unsigned char)(r >> 24);
-        if (q)
-            memset(q, s->fill, n);
+        if (q) {
+            size_t usable = malloc_usable_size(q);
+            if (usable < least_usable(n))
+                verify_errors++;
+            memset(q, s->fill, usable);   /* all of it is the program's */
+        }
     }
     for (size_t i = 0; i < SLOTS; i++) {
         if (slots[i].p && !intact(&slots[i]))
