@@ -99,6 +99,7 @@ struct mk_counter_block *mk_claim_block(struct mk_thread *t)
         t->shared = 1;
     } else {
         /* The new owner's first free takes the release check. */
+        __atomic_store_n(&b->release_due, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&b->release_mark, 0, __ATOMIC_RELAXED);
         if (exit_key_ok)
             pthread_setspecific(exit_key, t);
@@ -119,34 +120,99 @@ static void raise_peak(uint64_t *peak, uint64_t value)
         ;
 }
 
-void mk_fold_pending(struct mk_thread *t)
+static void raise_heap_peaks(int64_t live)
 {
-    int64_t live = __atomic_add_fetch(&heap_live, t->pending, __ATOMIC_RELAXED);
-    t->pending = 0;
     if (live > 0) {
         raise_peak(&heap_peak, (uint64_t)live);
         raise_peak(&heap_peak_recent, (uint64_t)live);
     }
-    /* The heap moved by 256 KiB: a timeline point, when one is due (inside
-     * malloc: without RSS, which would take a /proc read). */
+}
+
+void mk_heap_change_now(int64_t delta)
+{
+    raise_heap_peaks(__atomic_add_fetch(&heap_live, delta, __ATOMIC_RELAXED));
+}
+
+static uint64_t alloc_bytes_of(const struct mk_counter_block *b)
+{
+    uint64_t bytes = 0;
+    for (int k = 0; k < MK_KIND_COUNT; k++)
+        bytes += __atomic_load_n(&b->kind[k].bytes, __ATOMIC_RELAXED);
+    return bytes;
+}
+
+/* The block's net heap change: bytes handed out less bytes given back. */
+static int64_t net_of(const struct mk_counter_block *b)
+{
+    return (int64_t)(alloc_bytes_of(b) - __atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED));
+}
+
+/* Adds what the thread's own block changed since its last fold to the
+ * global: always, or only when that is MK_FOLD_STEP or more either way
+ * (counters.h). The shared block's changes are folded as they happen. */
+static void fold(struct mk_thread *t, int always)
+{
+    struct mk_counter_block *b = t->block;
+    if (!b || t->shared)
+        return;
+    int64_t net = net_of(b);
+    int64_t delta = net - b->folded;
+    if (!always && delta < (int64_t)MK_FOLD_STEP && delta > -(int64_t)MK_FOLD_STEP)
+        return;
+    b->folded = net;
+    raise_heap_peaks(__atomic_add_fetch(&heap_live, delta, __ATOMIC_RELAXED));
+    /* The heap moved by up to 256 KiB: a timeline point, when one is due
+     * (inside malloc: without RSS, which would take a /proc read). */
     mk_timeline_point_now(MK_TL_SAMPLE, 0);
+}
+
+void mk_alloc_event(struct mk_thread *t, void *p, size_t usable)
+{
+    int64_t used = t->alloc_armed - t->alloc_left;   /* this call's bytes included */
+    t->sample_left -= used;
+    t->fold_left -= used;
+    if (t->sample_left <= 0)
+        mk_sample_alloc(t, p, usable);   /* draws the next sample_left */
+    if (t->fold_left <= 0) {
+        fold(t, 0);
+        t->fold_left = MK_FOLD_STEP;
+    }
+    int64_t next = t->sample_left < t->fold_left ? t->sample_left : t->fold_left;
+    t->alloc_left = t->alloc_armed = next;
+}
+
+void mk_free_event(struct mk_thread *t, struct mk_counter_block *b)
+{
+    uint64_t freed = __atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED);
+    if (freed >= b->fold_mark) {
+        fold(t, 0);
+        b->fold_mark = freed + MK_FOLD_STEP;
+    }
+    if (freed >= __atomic_load_n(&b->release_due, __ATOMIC_SEQ_CST))
+        mk_release_check(t, b);   /* sets release_due */
+    uint64_t due = __atomic_load_n(&b->release_due, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&b->release_mark, due < b->fold_mark ? due : b->fold_mark,
+                     __ATOMIC_SEQ_CST);
+    /* The monitor may have asked (release_due = 0, then release_mark = 0)
+     * between the two: its request stands. */
+    if (__atomic_load_n(&b->release_due, __ATOMIC_SEQ_CST) <= freed)
+        __atomic_store_n(&b->release_mark, 0, __ATOMIC_SEQ_CST);
 }
 
 void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
                       size_t requested, size_t old_usable, size_t new_usable,
-                      int moved)
+                      int moved, void *p)
 {
     struct mk_counter_block *b = mk_block_of(t);
-    int sh = t->shared;
-    struct mk_kind_totals *k = &b->kind[kind];
-    size_t given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
-    size_t taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
-    mk_bump(sh, &k->calls, 1);
-    mk_bump(sh, &k->bytes, given);
-    mk_bump(sh, &k->requested, requested);
-    if (taken)
-        mk_bump(sh, &b->free_bytes, taken);
-    mk_heap_change(t, (int64_t)given - (int64_t)taken);
+    mk_count_realloc_in(t, b, t->shared, kind, requested, old_usable, new_usable, moved, p);
+}
+
+void mk_count_call_failed(struct mk_thread *t, enum mk_alloc_kind kind, size_t requested)
+{
+    struct mk_counter_block *b = t->block;
+    mk_bump(0, &b->kind[kind].calls, (uint64_t)-1);
+    mk_bump(0, &b->kind[kind].requested, (uint64_t)0 - requested);
+    mk_count_failure(t);
 }
 
 void mk_count_failure(struct mk_thread *t)
@@ -230,8 +296,10 @@ void mk_counters_request_checks(void)
 {
     for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
         for (size_t i = 0; i < c->count; i++)
-            if (__atomic_load_n(&c->blocks[i].state, __ATOMIC_RELAXED) == MK_BLOCK_OWNED)
+            if (__atomic_load_n(&c->blocks[i].state, __ATOMIC_RELAXED) == MK_BLOCK_OWNED) {
+                __atomic_store_n(&c->blocks[i].release_due, 0, __ATOMIC_SEQ_CST);
                 __atomic_store_n(&c->blocks[i].release_mark, 0, __ATOMIC_SEQ_CST);
+            }
 }
 
 /* ---- reading --------------------------------------------------------------- */
@@ -258,14 +326,6 @@ static void sum_blocks(struct mk_counter_block *sum)
         for (size_t i = 0; i < c->count; i++)
             add_block(sum, &c->blocks[i]);
     add_block(sum, &shared_block);
-}
-
-static uint64_t alloc_bytes_of(const struct mk_counter_block *b)
-{
-    uint64_t bytes = 0;
-    for (int k = 0; k < MK_KIND_COUNT; k++)
-        bytes += b->kind[k].bytes;
-    return bytes;
 }
 
 void mk_counters_snapshot(struct mk_totals *out)
@@ -322,7 +382,7 @@ void mk_counters_init(void)
 void mk_counters_thread_exit(struct mk_thread *t)
 {
     struct mk_counter_block *b = t->block;
-    mk_fold_pending(t);
+    fold(t, 1);
     t->exiting = 1;
     t->shared = 1;
     t->block = &shared_block;   /* whatever it still allocates counts there */
@@ -341,7 +401,9 @@ void mk_counters_after_fork_child(struct mk_thread *self)
     for (struct chunk *c = chunks; c; c = c->next)
         for (size_t i = 0; i < c->count; i++) {
             c->blocks[i].release_told = c->blocks[i].free_bytes;
+            c->blocks[i].release_due = 0;
             c->blocks[i].release_mark = 0;
+            c->blocks[i].folded = net_of(&c->blocks[i]);   /* all in heap_live below */
         }
 
     struct mk_counter_block raw;
@@ -349,7 +411,7 @@ void mk_counters_after_fork_child(struct mk_thread *self)
     baseline = raw;
     uint64_t given = alloc_bytes_of(&raw);
     int64_t in_use = given > raw.free_bytes ? (int64_t)(given - raw.free_bytes) : 0;
-    heap_live = in_use - self->pending;   /* the lost threads' pending is in the sums */
+    heap_live = in_use;
     heap_peak = (uint64_t)in_use;
     heap_peak_recent = (uint64_t)in_use;
 

@@ -8,11 +8,16 @@
  * threads, which keep adding to them; a sum never loses a dead thread.
  *
  * The heap's peak needs a running global, and that one is batched: a
- * thread folds its net change into it once the change passes
- * MK_FOLD_BYTES either way (and at thread exit). The recorded peak is
- * therefore at most (threads allocating at that moment) x MK_FOLD_BYTES
- * below the true one; every snapshot also raises it to the exact current
- * figure. mmap calls are system calls already and update globals directly. */
+ * thread folds its block's net change into it (MK_FOLD_STEP, below; and
+ * at thread exit), so what it has not folded lies between -MK_FOLD_BYTES
+ * and +MK_FOLD_BYTES.
+ * The recorded peak is therefore at most (threads allocating at that
+ * moment) x MK_FOLD_BYTES below the true one; every snapshot also raises
+ * it to the exact current figure. Neither side keeps a running heap
+ * figure per call: the fold reads it from the block's own counters, and
+ * the trigger is a countdown the wrappers already keep (the sample
+ * countdown on the allocation side, the release check's mark on the free
+ * side). mmap calls are system calls already and update globals directly. */
 #ifndef MK_COUNTERS_H
 #define MK_COUNTERS_H
 
@@ -22,6 +27,11 @@
 #include "tls.h"
 
 #define MK_FOLD_BYTES (256u * 1024u)
+/* A thread looks at its unfolded change every MK_FOLD_STEP bytes it
+ * allocates or frees, and folds it only when it is at least that much
+ * either way: then what it has not folded stays within MK_FOLD_BYTES, and
+ * a program whose heap holds steady never touches the shared figure. */
+#define MK_FOLD_STEP (MK_FOLD_BYTES / 2)
 
 enum mk_alloc_kind {
     MK_KIND_MALLOC, MK_KIND_CALLOC, MK_KIND_REALLOC, MK_KIND_REALLOCARRAY,
@@ -70,24 +80,28 @@ enum { MK_BLOCK_FREE, MK_BLOCK_OWNED, MK_BLOCK_SHARED };
 struct mk_counter_block {
     uint32_t state;       /* MK_BLOCK_*; a thread on the shared block has t->shared set */
     uint64_t free_calls, free_bytes;
-    /* When free_bytes reaches this, the owner's free takes the release
-     * check (mk_release_check): every MK_RELEASE_STEP bytes freed, or at
-     * once when the monitor sets it to 0 (mimalloc's collect requests).
-     * The shared block never checks. */
+    /* When free_bytes reaches this, the owner's free goes out of line
+     * (mk_free_event): the smaller of release_due and fold_mark, or 0 when
+     * the monitor asks for the release check at once (mimalloc's collect
+     * requests). The shared block never goes. */
     uint64_t release_mark;
     uint64_t failures;
     struct mk_kind_totals kind[MK_KIND_COUNT];
-    /* Slow path only (monitor.c): how much of free_bytes the global
-     * released-bytes figure has been told of, and the collect request this
-     * block's thread answered last. */
-    uint64_t release_told;
+    /* Slow path only. The release check (monitor.c) is due when
+     * free_bytes reaches release_due (every MK_RELEASE_STEP bytes freed);
+     * release_told is how much of free_bytes the global released-bytes
+     * figure has been told of, collect_epoch the collect request this
+     * block's thread answered last. The fold is due when free_bytes
+     * reaches fold_mark; folded is the block's net heap change (bytes
+     * handed out less bytes given back) the global figure holds. */
+    uint64_t release_due, release_told;
+    uint64_t fold_mark;
+    int64_t folded;
     unsigned collect_epoch;
 } __attribute__((aligned(64)));
 
 /* The calling thread's block, claimed on first use (out of line). */
 struct mk_counter_block *mk_claim_block(struct mk_thread *t);
-/* Adds the thread's pending heap change to the global and raises the peak. */
-void mk_fold_pending(struct mk_thread *t);
 
 static inline struct mk_counter_block *mk_block_of(struct mk_thread *t)
 {
@@ -95,30 +109,60 @@ static inline struct mk_counter_block *mk_block_of(struct mk_thread *t)
     return __builtin_expect(b != NULL, 1) ? b : mk_claim_block(t);
 }
 
-static inline void mk_bump(int shared, uint64_t *field, uint64_t v)
+/* Adds v to a counter; returns the new figure. */
+static inline uint64_t mk_bump(int shared, uint64_t *field, uint64_t v)
 {
     if (shared)
-        __atomic_fetch_add(field, v, __ATOMIC_RELAXED);
-    else
-        __atomic_store_n(field, __atomic_load_n(field, __ATOMIC_RELAXED) + v,
-                         __ATOMIC_RELAXED);
+        return __atomic_add_fetch(field, v, __ATOMIC_RELAXED);
+    uint64_t now = __atomic_load_n(field, __ATOMIC_RELAXED) + v;
+    __atomic_store_n(field, now, __ATOMIC_RELAXED);
+    return now;
 }
 
-static inline void mk_heap_change(struct mk_thread *t, int64_t delta)
-{
-    t->pending += delta;
-    if (__builtin_expect(t->pending >= (int64_t)MK_FOLD_BYTES ||
-                         t->pending <= -(int64_t)MK_FOLD_BYTES, 0))
-        mk_fold_pending(t);
-}
-
-/* Sampling (probes/sample.h), out of line: records p's stack. */
+/* Sampling (probes/sample.h), out of line: records p's stack and draws
+ * the next sample_left. */
 void mk_sample_alloc(struct mk_thread *t, void *p, size_t usable);
 
+/* A change of the heap counted on the shared block: folded at once (the
+ * shared block is rare, and several threads add to it). */
+void mk_heap_change_now(int64_t delta);
+
+/* The allocation side's countdown ran out (tls.h alloc_left): samples the
+ * block that crossed a sample point, folds the heap when due, re-arms. */
+void mk_alloc_event(struct mk_thread *t, void *p, size_t usable);
+/* The free side's mark was reached (release_mark): folds the heap and
+ * takes the release check (monitor.c) when due, sets the next mark. */
+void mk_free_event(struct mk_thread *t, struct mk_counter_block *b);
+/* The defragmenter's part of it (monitor.c): tells the released bytes and
+ * sets release_due. */
+void mk_release_check(struct mk_thread *t, struct mk_counter_block *b);
+
+/* Bytes handed out by an allocating call, for the countdown. */
+static inline __attribute__((always_inline)) void
+mk_count_given(struct mk_thread *t, int shared, void *p, size_t given)
+{
+    if (shared)
+        mk_heap_change_now((int64_t)given);
+    if (__builtin_expect((t->alloc_left -= (int64_t)given) <= 0, 0))
+        mk_alloc_event(t, p, given);
+}
+
+/* Bytes given back (free_bytes already raised to freed): the free side's
+ * mark. */
+static inline __attribute__((always_inline)) void
+mk_count_taken(struct mk_thread *t, struct mk_counter_block *b, int shared,
+               uint64_t freed, size_t taken)
+{
+    if (shared)
+        mk_heap_change_now(-(int64_t)taken);
+    else if (__builtin_expect(freed >= __atomic_load_n(&b->release_mark, __ATOMIC_RELAXED), 0))
+        mk_free_event(t, b);
+}
+
 /* The wrappers' fast path passes the thread's own block and shared = 0 as
- * constants, so the counting there is a handful of loads and stores.
- * Sampling costs one subtraction and one branch: the thread's byte
- * countdown (tls.h) runs out about once per MEMKIT_SAMPLE bytes. */
+ * constants, so the counting there is a handful of loads and stores and
+ * one countdown: the thread's byte countdown (tls.h) runs out about once
+ * per MEMKIT_SAMPLE bytes or MK_FOLD_BYTES, whichever is less. */
 static inline __attribute__((always_inline)) void
 mk_count_alloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
                   enum mk_alloc_kind kind, size_t requested, size_t usable, void *p)
@@ -126,23 +170,67 @@ mk_count_alloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
     mk_bump(shared, &b->kind[kind].calls, 1);
     mk_bump(shared, &b->kind[kind].bytes, usable);
     mk_bump(shared, &b->kind[kind].requested, requested);
-    mk_heap_change(t, (int64_t)usable);
-    if (__builtin_expect((t->sample_left -= (int64_t)usable) <= 0, 0))
-        mk_sample_alloc(t, p, usable);
+    mk_count_given(t, shared, p, usable);
 }
-
-/* The free path's hook into the defragmenter (monitor.c), out of line. */
-void mk_release_check(struct mk_thread *t, struct mk_counter_block *b);
 
 static inline __attribute__((always_inline)) void
 mk_count_free_in(struct mk_thread *t, struct mk_counter_block *b, int shared, size_t usable)
 {
     mk_bump(shared, &b->free_calls, 1);
-    mk_bump(shared, &b->free_bytes, usable);
-    mk_heap_change(t, -(int64_t)usable);
-    if (__builtin_expect(__atomic_load_n(&b->free_bytes, __ATOMIC_RELAXED) >=
-                         __atomic_load_n(&b->release_mark, __ATOMIC_RELAXED), 0))
-        mk_release_check(t, b);
+    mk_count_taken(t, b, shared, mk_bump(shared, &b->free_bytes, usable), usable);
+}
+
+/* The counting of an allocating call on the thread's own block, in two
+ * halves around the real call, so that little has to be kept across it:
+ * the call and the bytes asked for before it (taken back by
+ * mk_count_call_failed if it fails: a snapshot may see a call in progress
+ * as made), the bytes handed out after. mk_count_own_given returns 1 when
+ * the caller must call mk_alloc_event. */
+static inline __attribute__((always_inline)) void
+mk_count_call_ahead(struct mk_counter_block *b, enum mk_alloc_kind kind, size_t requested)
+{
+    mk_bump(0, &b->kind[kind].calls, 1);
+    mk_bump(0, &b->kind[kind].requested, requested);
+}
+
+void mk_count_call_failed(struct mk_thread *t, enum mk_alloc_kind kind, size_t requested);
+
+static inline __attribute__((always_inline)) int
+mk_count_own_given(struct mk_thread *t, struct mk_counter_block *b, enum mk_alloc_kind kind,
+                   size_t usable)
+{
+    mk_bump(0, &b->kind[kind].bytes, usable);
+    return __builtin_expect((t->alloc_left -= (int64_t)usable) <= 0, 0);
+}
+
+/* mk_count_free_in on the thread's own block, leaving the free side's
+ * event to the caller: 1 when it must call mk_free_event (so that free's
+ * fast path can end in a jump to the real free whichever way it goes). */
+static inline __attribute__((always_inline)) int
+mk_count_own_free(struct mk_counter_block *b, size_t usable)
+{
+    mk_bump(0, &b->free_calls, 1);
+    uint64_t freed = mk_bump(0, &b->free_bytes, usable);
+    return __builtin_expect(freed >= __atomic_load_n(&b->release_mark, __ATOMIC_RELAXED), 0);
+}
+
+/* A realloc that returned memory. Moved: the new block is handed out and
+ * the old one given back. In place: only the difference moves. For
+ * sampling, what it hands out is a new allocation at p. */
+static inline __attribute__((always_inline)) void
+mk_count_realloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
+                    enum mk_alloc_kind kind, size_t requested, size_t old_usable,
+                    size_t new_usable, int moved, void *p)
+{
+    size_t given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
+    size_t taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
+    mk_bump(shared, &b->kind[kind].calls, 1);
+    mk_bump(shared, &b->kind[kind].bytes, given);
+    mk_bump(shared, &b->kind[kind].requested, requested);
+    if (taken) {
+        mk_count_taken(t, b, shared, mk_bump(shared, &b->free_bytes, taken), taken);
+    }
+    mk_count_given(t, shared, p, given);
 }
 
 /* Counts without a block to sample (p unknown: the countdown still runs). */
@@ -159,11 +247,10 @@ static inline void mk_count_free(struct mk_thread *t, size_t usable)
     mk_count_free_in(t, b, t->shared, usable);
 }
 
-/* A realloc that returned memory. Moved: the new block is handed out and
- * the old one given back. In place: only the difference moves. */
+/* mk_count_realloc_in on the thread's block, out of line (slow paths). */
 void mk_count_realloc(struct mk_thread *t, enum mk_alloc_kind kind,
                       size_t requested, size_t old_usable, size_t new_usable,
-                      int moved);
+                      int moved, void *p);
 void mk_count_failure(struct mk_thread *t);
 void mk_count_mmap(enum mk_map_owner who, size_t len);
 /* Bytes mapped and not unmapped now (one load). */
@@ -189,7 +276,7 @@ void mk_counters_snapshot(struct mk_totals *out);
 /* Once, at start: the thread-exit hook. Without it (no key left) blocks
  * are simply not reused. */
 void mk_counters_init(void);
-/* Thread exit: fold the pending heap change and free the block for reuse. */
+/* Thread exit: fold the block's heap change and free the block for reuse. */
 void mk_counters_thread_exit(struct mk_thread *t);
 /* Fork child: blocks of threads that did not survive are freed; counts
  * restart from zero for the child while heap in use stays what it is. */

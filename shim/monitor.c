@@ -538,9 +538,9 @@ void mk_release_check(struct mk_thread *t, struct mk_counter_block *b)
         b->collect_epoch = epoch;
         mk_release_collect_here();
     }
-    __atomic_store_n(&b->release_mark, freed + MK_RELEASE_STEP, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&b->release_due, freed + MK_RELEASE_STEP, __ATOMIC_SEQ_CST);
     if (mk_release_epoch() != b->collect_epoch)   /* asked meanwhile: next free */
-        __atomic_store_n(&b->release_mark, 0, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&b->release_due, 0, __ATOMIC_SEQ_CST);
 
     consider(total);
     mk_timeline_point_now(MK_TL_SAMPLE, 0);   /* inside free: no /proc read */

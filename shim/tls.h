@@ -15,11 +15,16 @@ struct mk_counter_block;
 
 struct mk_thread {
     struct mk_counter_block *block;   /* this thread's counters, or NULL */
-    int64_t  pending;     /* heap change not yet folded into the global */
+    /* The allocation side's one countdown (counters.h): bytes until the
+     * next sample point or the next fold, whichever comes first, and the
+     * figure it was armed with. Starts at 0, so a thread's first counted
+     * allocation arms it. */
+    int64_t  alloc_left, alloc_armed;
     /* Bytes this thread may still allocate before the next sampled one
-     * (probes/sample.h). Starts at 0, so a thread's first counted
-     * allocation draws the first countdown; INT64_MAX when sampling is off. */
+     * (probes/sample.h), as of the countdown's last arming; INT64_MAX
+     * when sampling is off. */
     int64_t  sample_left;
+    int64_t  fold_left;   /* likewise, bytes until the heap's next fold */
     uint64_t sample_rng;  /* xorshift state for the draws; 0 until seeded */
     /* The gate: the wrappers take their fast path only while all of these
      * are zero, tested with one 32-bit load. */

@@ -1,11 +1,16 @@
 /* wrap_alloc.c — the malloc family, forwarded to the allocator beneath and
  * counted.
  *
- * Every wrapper has two paths. The fast one runs while memkit is counting
- * and the thread's gate (tls.h) is all zero and it has its own counter
- * block: the real call is made with in_real set (so an mmap it makes is the
- * allocator's) and the result is counted by usable size, all inline. The
- * slow one, out of line, handles everything else: resolving the real
+ * Every wrapper has a fast path for glibc beneath, taken while memkit is
+ * counting, the thread's gate (tls.h) is all zero and it has its own
+ * counter block: block sizes are read from glibc's size words (real.h),
+ * the counting is inline and split around the real call so that nothing
+ * but the result is kept across it (counters.h), and free counts first
+ * and ends in a jump to the real free. Rare turns (a failure, a countdown
+ * that ran out, a sampled block) are out of line. Under another allocator
+ * the call is made with in_real set (so an mmap it makes is the
+ * allocator's) and counted by its malloc_usable_size, out of line. The
+ * slow path, out of line, handles everything else: resolving the real
  * functions (the bootstrap buffer serves meanwhile), memkit's own work and
  * the allocator calling back (straight through, uncounted), pass-through
  * mode, a thread's first call (claiming its block), and the shared block.
@@ -78,6 +83,20 @@ static MK_NOINLINE int slow_route(struct mk_thread *t)
     return 1;
 }
 
+/* The glibc fast path's rarer turns (MK_FORWARD_ALLOC). errno stays as
+ * the allocator set it. */
+static MK_NOINLINE void *alloc_failed(enum mk_alloc_kind kind, size_t requested)
+{
+    mk_count_call_failed(&mk_self, kind, requested);
+    return NULL;
+}
+
+static MK_NOINLINE void *alloc_event(void *p, size_t usable)
+{
+    mk_alloc_event(&mk_self, p, usable);
+    return p;
+}
+
 /* One wrapper for each function that takes sizes and returns a new block.
  * `bootstrap` is what serves the call before the real function is known;
  * `detour` what serves it while a compaction holds glibc's arenas
@@ -100,28 +119,41 @@ static MK_NOINLINE int slow_route(struct mk_thread *t)
         note_alloc(t, t->block, t->shared, kind, (requested), p);        \
         return p;                                                        \
     }                                                                    \
+    /* The fast path under another allocator: its mmaps are marked as   \
+     * its own (in_real). Out of line, so that glibc's path needs no     \
+     * stack frame for it. */                                            \
+    static MK_NOINLINE void *other_##name params                         \
+    {                                                                    \
+        struct mk_thread *t = &mk_self;                                  \
+        t->in_real = 1;                                                  \
+        void *p = mk_real.name args;                                     \
+        t->in_real = 0;                                                  \
+        note_alloc(t, t->block, 0, kind, (requested), p);                \
+        return p;                                                        \
+    }                                                                    \
     MEMKIT_API void *name params                                         \
     {                                                                    \
         struct mk_thread *t = &mk_self;                                  \
         struct mk_counter_block *b = fast_block(t);                      \
         if (MK_UNLIKELY(!b || mk_detouring()))                           \
             return slow_##name args;                                     \
-        if (MK_LIKELY(mk_glibc_chunks)) {                                \
+        if (MK_UNLIKELY(!mk_glibc_chunks))                               \
+            return other_##name args;                                    \
+        {                                                                \
             /* glibc maps through internal calls, never through memkit's \
-             * mmap: in_real would mark nothing. */                      \
+             * mmap: in_real would mark nothing. Counted in two halves   \
+             * (counters.h), the block reloaded after the call: nothing  \
+             * but the result is kept across it. */                      \
+            mk_count_call_ahead(b, kind, (requested));                   \
             void *p = mk_real.name args;                                 \
-            if (MK_LIKELY(p != NULL))                                    \
-                mk_count_alloc_in(t, b, 0, kind, (requested),            \
-                                  mk_glibc_usable(p), p);                \
-            else                                                         \
-                mk_count_failure(t);                                     \
+            if (MK_UNLIKELY(p == NULL))                                  \
+                return alloc_failed(kind, (requested));                  \
+            size_t usable = mk_glibc_usable(p);                          \
+            if (mk_count_own_given(t, __atomic_load_n(&t->block,         \
+                                   __ATOMIC_RELAXED), kind, usable))     \
+                return alloc_event(p, usable);                           \
             return p;                                                    \
         }                                                                \
-        t->in_real = 1;                                                  \
-        void *p = mk_real.name args;                                     \
-        t->in_real = 0;                                                  \
-        note_alloc(t, b, 0, kind, (requested), p);                       \
-        return p;                                                        \
     }
 
 static void *bootstrap_calloc(size_t n, size_t size)
@@ -203,6 +235,33 @@ static MK_NOINLINE void free_detoured(void *p)
     }
 }
 
+/* The glibc fast path's rarer turns, each ending in the real free. */
+static MK_NOINLINE void free_after_event(struct mk_thread *t, struct mk_counter_block *b,
+                                         void *p)
+{
+    mk_free_event(t, b);
+    mk_real.free(p);
+}
+
+static MK_ALWAYS_INLINE void free_glibc_counted(struct mk_thread *t,
+                                                struct mk_counter_block *b, void *p)
+{
+    /* Counted before the call (free cannot fail), so that every way out
+     * is a jump to the real free, without a stack frame here. glibc
+     * unmaps through internal calls: no in_real. */
+    if (mk_count_own_free(b, mk_glibc_usable(p)))
+        free_after_event(t, b, p);
+    else
+        mk_real.free(p);
+}
+
+static MK_NOINLINE void free_sampled(struct mk_thread *t, struct mk_counter_block *b,
+                                     void *p)
+{
+    mk_sample_forget(p);
+    free_glibc_counted(t, b, p);
+}
+
 MEMKIT_API void free(void *p)
 {
     if (!p || MK_UNLIKELY(mk_bootstrap_owns(p)))
@@ -213,22 +272,12 @@ MEMKIT_API void free(void *p)
     }
     struct mk_thread *t = &mk_self;
     struct mk_counter_block *b = fast_block(t);
-    if (MK_UNLIKELY(!b)) {
+    if (MK_UNLIKELY(!b || !mk_glibc_chunks))
         slow_free(p);
-        return;
-    }
-    mk_sample_note_free(p);
-    if (MK_LIKELY(mk_glibc_chunks)) {
-        size_t usable = mk_glibc_usable(p);
-        mk_real.free(p);   /* glibc unmaps through internal calls: no in_real */
-        mk_count_free_in(t, b, 0, usable);
-        return;
-    }
-    size_t usable = mk_real_usable_size(p);
-    t->in_real = 1;
-    mk_real.free(p);
-    t->in_real = 0;
-    mk_count_free_in(t, b, 0, usable);
+    else if (MK_UNLIKELY(mk_sampled_maybe(p)))
+        free_sampled(t, b, p);
+    else
+        free_glibc_counted(t, b, p);
 }
 
 /* ---- realloc ------------------------------------------------------------------
@@ -238,24 +287,18 @@ MEMKIT_API void free(void *p)
  * left the block as it was. reallocarray is rarer and takes the same route
  * as realloc's slow path. */
 
-static void note_realloc(struct mk_thread *t, enum mk_alloc_kind kind, void *old,
-                         size_t old_usable, size_t requested, void *p)
+static MK_ALWAYS_INLINE void note_realloc(struct mk_thread *t, struct mk_counter_block *b,
+                                          int shared, enum mk_alloc_kind kind, void *old,
+                                          size_t old_usable, size_t requested, void *p,
+                                          size_t usable)
 {
-    if (p) {
-        size_t usable = new_usable(p, requested);
-        int moved = old && p != old;
-        mk_count_realloc(t, kind, requested, old_usable, usable, moved);
-        /* For sampling, the block a realloc returns is a new allocation of
-         * the bytes it added (all of them when it moved); the old block
-         * left the sampled set before the call. */
-        size_t given = moved || !old ? usable : (usable > old_usable ? usable - old_usable : 0);
-        if (MK_UNLIKELY((t->sample_left -= (int64_t)given) <= 0))
-            mk_sample_alloc(t, p, given);
-    } else if (old && requested == 0) {
-        mk_count_free(t, old_usable);
-    } else {
+    if (MK_LIKELY(p != NULL))
+        mk_count_realloc_in(t, b, shared, kind, requested, old_usable, usable,
+                            old && p != old, p);
+    else if (old && requested == 0)
+        mk_count_free_in(t, b, shared, old_usable);
+    else
         mk_count_failure(t);
-    }
 }
 
 /* A block from the bootstrap buffer moves to the real heap on realloc. */
@@ -307,16 +350,14 @@ static MK_NOINLINE void *realloc_detoured(enum mk_alloc_kind kind, void *old, si
             mk_real.free(old);
     }
     if (count)
-        mk_count_realloc(t, kind, size, old_usable, mk_usable_size(p), old != NULL);
+        mk_count_realloc(t, kind, size, old_usable, mk_usable_size(p), old != NULL, p);
     return p;
 }
 
-MEMKIT_API void *realloc(void *old, size_t size)
+/* realloc's slow path: resolving, memkit's own calls, pass-through, a
+ * thread's first call, the shared block, allocators other than glibc. */
+static MK_NOINLINE void *slow_realloc(void *old, size_t size)
 {
-    if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
-        return realloc_from_bootstrap(old, size);
-    if (mk_detour_diverts(old))
-        return realloc_detoured(MK_KIND_REALLOC, old, size);
     struct mk_thread *t = &mk_self;
     if (MK_UNLIKELY(!fast_block(t))) {
         int route = slow_route(t);
@@ -333,7 +374,31 @@ MEMKIT_API void *realloc(void *old, size_t size)
     t->in_real = 1;
     void *p = mk_real.realloc(old, size);
     t->in_real = 0;
-    note_realloc(t, MK_KIND_REALLOC, old, old_usable, size, p);
+    note_realloc(t, t->block, t->shared, MK_KIND_REALLOC, old, old_usable, size, p,
+                 p ? new_usable(p, size) : 0);
+    return p;
+}
+
+MEMKIT_API void *realloc(void *old, size_t size)
+{
+    if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
+        return realloc_from_bootstrap(old, size);
+    if (mk_detour_diverts(old))
+        return realloc_detoured(MK_KIND_REALLOC, old, size);
+    struct mk_thread *t = &mk_self;
+    struct mk_counter_block *b = fast_block(t);
+    if (MK_UNLIKELY(!b || !mk_glibc_chunks))
+        return slow_realloc(old, size);
+    /* glibc: sizes from the blocks' size words; it maps through internal
+     * calls, so in_real would mark nothing. */
+    size_t old_usable = 0;
+    if (old) {
+        old_usable = mk_glibc_usable(old);
+        mk_sample_note_free(old);
+    }
+    void *p = mk_real.realloc(old, size);
+    note_realloc(t, b, 0, MK_KIND_REALLOC, old, old_usable, size, p,
+                 p ? mk_glibc_usable(p) : 0);
     return p;
 }
 
@@ -370,7 +435,8 @@ MEMKIT_API void *reallocarray(void *old, size_t n, size_t size)
     void *p = mk_real.reallocarray(old, n, size);
     t->in_real = 0;
     /* On overflow the result is NULL and the requested size never mattered. */
-    note_realloc(t, MK_KIND_REALLOCARRAY, old, old_usable, overflow ? SIZE_MAX : total, p);
+    note_realloc(t, t->block, t->shared, MK_KIND_REALLOCARRAY, old, old_usable,
+                 overflow ? SIZE_MAX : total, p, p ? new_usable(p, total) : 0);
     return p;
 }
 

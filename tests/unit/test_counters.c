@@ -43,9 +43,9 @@ Test(counters, single_thread_sums_are_exact)
 Test(counters, realloc_in_place_moves_only_the_difference)
 {
     mk_count_alloc(&mk_self, MK_KIND_MALLOC, 100, 104);
-    mk_count_realloc(&mk_self, MK_KIND_REALLOC, 200, 104, 216, 0);   /* grew in place */
-    mk_count_realloc(&mk_self, MK_KIND_REALLOC, 50, 216, 56, 0);     /* shrank in place */
-    mk_count_realloc(&mk_self, MK_KIND_REALLOC, 5000, 56, 5016, 1);  /* moved */
+    mk_count_realloc(&mk_self, MK_KIND_REALLOC, 200, 104, 216, 0, NULL);   /* grew in place */
+    mk_count_realloc(&mk_self, MK_KIND_REALLOC, 50, 216, 56, 0, NULL);    /* shrank in place */
+    mk_count_realloc(&mk_self, MK_KIND_REALLOC, 5000, 56, 5016, 1, NULL);  /* moved */
 
     struct mk_totals now;
     mk_counters_snapshot(&now);
