@@ -33,7 +33,9 @@ void mk_fd_table_reserve(void);
 int mk_open_own(const char *path, int flags, mode_t mode);
 
 /* Reads the file at path into buf, at most len - 1 bytes, and
- * NUL-terminates it. The length read, or -1 when it cannot be opened. */
+ * NUL-terminates it. The length read, or -1 when it cannot be opened.
+ * The /proc and cgroup files memkit reads again and again stay open
+ * (kept_files.h). */
 long mk_read_file(const char *path, char *buf, size_t len);
 
 /* Writes all n bytes. 0, or -1 with errno set (EIO for a write of 0). */

@@ -1,6 +1,7 @@
 /* lifecycle.c — start, fork and exit of a process carrying memkit. */
 #include "lifecycle.h"
 #include "fd_io.h"
+#include "kept_files.h"
 #include "memkit.h"
 #include "counters.h"
 #include "compact.h"
@@ -52,6 +53,7 @@ static void after_fork_child(void)
 {
     int saved = errno;
     mk_fd_table_reserve();
+    mk_kept_after_fork_child();
     mk_process_capture();
     mk_counters_after_fork_child(&mk_self);
     mk_options_after_fork_child();
