@@ -57,7 +57,7 @@ static long read_from_start(int fd, char *buf, size_t len)
 /* Keeps fd for path in an empty slot; closes it when there is none. */
 static void keep(const char *path, int fd)
 {
-    for (int i = 0; i < MK_KEPT_FILES; i++) {
+    for (int i = 0; i < MK_KEPT_FILES && strlen(path) < KEPT_PATH; i++) {
         struct kept *k = &kept[i];
         int empty = EMPTY;
         if (!__atomic_compare_exchange_n(&k->state, &empty, FILLING, 0,
