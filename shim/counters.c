@@ -168,7 +168,10 @@ static void fold(struct mk_thread *t, int always)
 
 void mk_alloc_event(struct mk_thread *t, void *p, size_t usable)
 {
-    int64_t used = t->alloc_armed - t->alloc_left;   /* this call's bytes included */
+    /* Armed with the smaller of the two: what ran down since, this call's
+     * bytes included. */
+    int64_t armed = t->sample_left < t->fold_left ? t->sample_left : t->fold_left;
+    int64_t used = armed - t->alloc_left;
     t->sample_left -= used;
     t->fold_left -= used;
     if (t->sample_left <= 0)
@@ -178,7 +181,7 @@ void mk_alloc_event(struct mk_thread *t, void *p, size_t usable)
         t->fold_left = MK_FOLD_STEP;
     }
     int64_t next = t->sample_left < t->fold_left ? t->sample_left : t->fold_left;
-    t->alloc_left = t->alloc_armed = next;
+    t->alloc_left = next;
 }
 
 void mk_free_event(struct mk_thread *t, struct mk_counter_block *b)

@@ -16,10 +16,11 @@ struct mk_counter_block;
 struct mk_thread {
     struct mk_counter_block *block;   /* this thread's counters, or NULL */
     /* The allocation side's one countdown (counters.h): bytes until the
-     * next sample point or the next fold, whichever comes first, and the
-     * figure it was armed with. Starts at 0, so a thread's first counted
-     * allocation arms it. */
-    int64_t  alloc_left, alloc_armed;
+     * next sample point or the next fold, whichever comes first. It is
+     * armed with the smaller of the two below, which change only when it
+     * runs out. Starts at 0, so a thread's first counted allocation arms
+     * it. */
+    int64_t  alloc_left;
     /* Bytes this thread may still allocate before the next sampled one
      * (probes/sample.h), as of the countdown's last arming; INT64_MAX
      * when sampling is off. */
