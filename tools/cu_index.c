@@ -31,6 +31,22 @@ struct cu_range {
     size_t     cu;           /* index in cus */
 };
 
+/* Makes room for element n of the array at *arr (capacity *cap elements
+ * of size each), doubling it from 64. 0 when there is none (the array is
+ * left as it was). */
+static int room_for(size_t n, size_t *cap, void **arr, size_t size)
+{
+    if (n < *cap)
+        return 1;
+    size_t grown = *cap ? 2 * *cap : 64;
+    void *fresh = realloc(*arr, grown * size);
+    if (!fresh)
+        return 0;
+    *arr = fresh;
+    *cap = grown;
+    return 1;
+}
+
 static int by_low(const void *a, const void *b)
 {
     const struct cu_range *x = a, *y = b;
@@ -56,28 +72,16 @@ static void build_cus(struct mkt_cu_index *m)
     while (dwarf_next_unit(dw, off, &next, &hsize, NULL, NULL, NULL, NULL, NULL, NULL) == 0) {
         Dwarf_Die die;
         if (dwarf_offdie(dw, off + hsize, &die)) {
-            if (m->ncus == cap_cus) {
-                size_t cap = cap_cus ? 2 * cap_cus : 64;
-                struct cu *fresh = realloc(m->cus, cap * sizeof *fresh);
-                if (!fresh)
-                    break;
-                m->cus = fresh;
-                cap_cus = cap;
-            }
+            if (!room_for(m->ncus, &cap_cus, (void **)&m->cus, sizeof *m->cus))
+                break;
             m->cus[m->ncus] = (struct cu){ .die_off = off + hsize };
             ptrdiff_t it = 0;
             Dwarf_Addr base, lo, hi;
             while ((it = dwarf_ranges(&die, it, &base, &lo, &hi)) > 0) {
                 if (lo >= hi)
                     continue;
-                if (m->nranges == cap_ranges) {
-                    size_t cap = cap_ranges ? 2 * cap_ranges : 64;
-                    struct cu_range *fresh = realloc(m->ranges, cap * sizeof *fresh);
-                    if (!fresh)
-                        break;
-                    m->ranges = fresh;
-                    cap_ranges = cap;
-                }
+                if (!room_for(m->nranges, &cap_ranges, (void **)&m->ranges, sizeof *m->ranges))
+                    break;
                 m->ranges[m->nranges++] = (struct cu_range){ lo, hi, m->ncus };
             }
             m->ncus++;
@@ -143,15 +147,9 @@ static void add_inl(struct inl_list *l, struct inl x)
 {
     if (l->failed)
         return;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        struct inl *fresh = realloc(l->v, cap * sizeof *fresh);
-        if (!fresh) {
-            l->failed = 1;
-            return;
-        }
-        l->v = fresh;
-        l->cap = cap;
+    if (!room_for(l->n, &l->cap, (void **)&l->v, sizeof *l->v)) {
+        l->failed = 1;
+        return;
     }
     l->v[l->n++] = x;
 }
@@ -210,14 +208,8 @@ static int add_seg(struct cu *c, size_t *cap, Dwarf_Addr low, Dwarf_Addr high, c
 {
     if (low >= high)
         return 0;
-    if (c->nsegs == *cap) {
-        size_t n = *cap ? 2 * *cap : 64;
-        struct seg *fresh = realloc(c->segs, n * sizeof *fresh);
-        if (!fresh)
-            return -1;
-        c->segs = fresh;
-        *cap = n;
-    }
+    if (!room_for(c->nsegs, cap, (void **)&c->segs, sizeof *c->segs))
+        return -1;
     c->segs[c->nsegs++] = (struct seg){ low, high, name };
     return 0;
 }
