@@ -354,6 +354,32 @@ static MK_NOINLINE void *realloc_detoured(enum mk_alloc_kind kind, void *old, si
     return p;
 }
 
+/* The glibc realloc fast path's rarer turns. NULL: the block was freed
+ * (size 0: a free, not a realloc that handed something out) or the call
+ * failed and left it as it was. */
+static MK_NOINLINE void *realloc_null(void *old, size_t old_usable, size_t size)
+{
+    struct mk_thread *t = &mk_self;
+    if (old && size == 0) {
+        mk_add_own(&t->block->kind[MK_KIND_REALLOC].calls, (uint64_t)-1);
+        mk_count_free_in(t, t->block, 0, old_usable);
+        return NULL;
+    }
+    return alloc_failed(MK_KIND_REALLOC, size);
+}
+
+/* Either countdown ran out: the free side's when the old block's bytes
+ * went back (free_due), else (or also) the allocation side's. */
+static MK_NOINLINE void *realloc_events(void *p, size_t given, int free_due)
+{
+    struct mk_thread *t = &mk_self;
+    if (free_due)
+        mk_free_event(t, t->block);
+    if (t->alloc_left <= 0)
+        mk_alloc_event(t, p, given);
+    return p;
+}
+
 /* realloc's slow path: resolving, memkit's own calls, pass-through, a
  * thread's first call, the shared block, allocators other than glibc. */
 static MK_NOINLINE void *slow_realloc(void *old, size_t size)
@@ -390,15 +416,27 @@ MEMKIT_API void *realloc(void *old, size_t size)
     if (MK_UNLIKELY(!b || !mk_glibc_chunks))
         return slow_realloc(old, size);
     /* glibc: sizes from the blocks' size words; it maps through internal
-     * calls, so in_real would mark nothing. */
+     * calls, so in_real would mark nothing. Counted in two halves, as
+     * malloc is. */
     size_t old_usable = 0;
     if (old) {
         old_usable = mk_glibc_usable(old);
         mk_sample_note_free(old);
     }
+    mk_count_call_ahead(b, MK_KIND_REALLOC, size);
     void *p = mk_real.realloc(old, size);
-    note_realloc(t, b, 0, MK_KIND_REALLOC, old, old_usable, size, p,
-                 p ? mk_glibc_usable(p) : 0);
+    if (MK_UNLIKELY(p == NULL))
+        return realloc_null(old, old_usable, size);
+    size_t usable = mk_glibc_usable(p);
+    size_t given = usable, taken = old_usable;
+    if (p == old) {   /* in place: only the difference moved */
+        given = usable > old_usable ? usable - old_usable : 0;
+        taken = old_usable > usable ? old_usable - usable : 0;
+    }
+    b = __atomic_load_n(&t->block, __ATOMIC_RELAXED);
+    int free_due = taken && mk_count_own_released(b, taken);
+    if (MK_UNLIKELY(mk_count_own_given(t, b, MK_KIND_REALLOC, given) | free_due))
+        return realloc_events(p, given, free_due);
     return p;
 }
 

@@ -72,6 +72,70 @@ Test(api, every_allocating_function_is_counted)
     cr_assert_eq(b.heap_in_use, a.heap_in_use);
 }
 
+/* A realloc hands out what it adds and gives back what it drops: all of
+ * both blocks when it moves, the difference when it stays in place. */
+static void check_realloc_moved_bytes(memkit_stats_t a, memkit_stats_t b, void *old,
+                                      size_t old_usable, void *now, size_t now_usable)
+{
+    cr_assert_eq(b.alloc_calls - a.alloc_calls, 1);
+    cr_assert_eq(b.free_calls, a.free_calls, "a realloc that returns a block is no free");
+    cr_assert_eq((int64_t)(b.heap_in_use - a.heap_in_use), (int64_t)now_usable - (int64_t)old_usable);
+    if (now != old) {
+        cr_assert_eq(b.alloc_bytes - a.alloc_bytes, now_usable);
+        cr_assert_eq(b.released_bytes - a.released_bytes, old_usable);
+    } else if (now_usable >= old_usable) {
+        cr_assert_eq(b.alloc_bytes - a.alloc_bytes, now_usable - old_usable);
+        cr_assert_eq(b.released_bytes, a.released_bytes);
+    } else {
+        cr_assert_eq(b.alloc_bytes, a.alloc_bytes);
+        cr_assert_eq(b.released_bytes - a.released_bytes, old_usable - now_usable);
+    }
+}
+
+Test(api, realloc_counts_what_it_moved)
+{
+    /* Shrinking stays in place in glibc; growing past a neighbour moves. */
+    unsigned char *p = malloc(1000);
+    unsigned char *fence = malloc(16);
+    size_t u0 = malloc_usable_size(p);
+    memkit_stats_t a = stats_now();
+    unsigned char *q = realloc(p, 100);
+    size_t u1 = malloc_usable_size(q);
+    memkit_stats_t b = stats_now();
+    cr_assert_eq(b.requested_bytes - a.requested_bytes, 100);
+    check_realloc_moved_bytes(a, b, p, u0, q, u1);
+
+    unsigned char *r = realloc(q, 64 * 1024);
+    size_t u2 = malloc_usable_size(r);
+    memkit_stats_t c = stats_now();
+    check_realloc_moved_bytes(b, c, q, u1, r, u2);
+
+    /* realloc(p, 0) frees the block: a free, not an allocating call. */
+    errno = 0;
+    cr_assert_null(realloc(r, 0));
+    memkit_stats_t d = stats_now();
+    cr_assert_eq(d.alloc_calls, c.alloc_calls);
+    cr_assert_eq(d.requested_bytes, c.requested_bytes);
+    cr_assert_eq(d.free_calls - c.free_calls, 1);
+    cr_assert_eq(d.released_bytes - c.released_bytes, u2);
+    cr_assert_eq(c.heap_in_use - d.heap_in_use, u2);
+
+    /* A failed realloc leaves the block and every count but failures. */
+    unsigned char *s = malloc(64);
+    memkit_stats_t e = stats_now();
+    errno = 0;
+    cr_assert_null(realloc(s, SIZE_MAX - 100000));
+    cr_assert_eq(errno, ENOMEM);
+    memkit_stats_t f = stats_now();
+    cr_assert_eq(f.alloc_failures - e.alloc_failures, 1);
+    cr_assert_eq(f.alloc_calls, e.alloc_calls);
+    cr_assert_eq(f.requested_bytes, e.requested_bytes);
+    cr_assert_eq(f.released_bytes, e.released_bytes);
+    cr_assert_eq(f.heap_in_use, e.heap_in_use);
+    free(s);
+    free(fence);
+}
+
 Test(api, failures_are_counted_and_errno_is_the_allocators)
 {
     memkit_stats_t a = stats_now();
