@@ -3,7 +3,8 @@
  *
  * Blocks are bump-allocated and never reused; free() recognises and
  * ignores them, realloc() copies out of them. Each block carries its size
- * in a 16-byte header so malloc_usable_size and realloc can answer. */
+ * in a 16-byte header so malloc_usable_size and realloc can answer, and in
+ * the header's last word the mark the fast paths test (real.h). */
 #include "real.h"
 
 #include <errno.h>
@@ -34,6 +35,10 @@ void *mk_bootstrap_alloc(size_t size, size_t align)
     } while (!__atomic_compare_exchange_n(&used, &old, end, 1,
                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED));
     *(size_t *)(mk_bootstrap_buffer + start - HEADER) = end - start;
+    /* Where glibc keeps a chunk's size word: bit 2 (IS_MMAPPED), so that
+     * the wrappers' fast paths, which read that word, send the block to
+     * the path that knows it. */
+    *(size_t *)(mk_bootstrap_buffer + start - sizeof(size_t)) = MK_BOOTSTRAP_MARK;
     return mk_bootstrap_buffer + start;   /* static memory: already zero, never reused */
 }
 

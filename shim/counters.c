@@ -105,6 +105,7 @@ struct mk_counter_block *mk_claim_block(struct mk_thread *t)
             pthread_setspecific(exit_key, t);
     }
     t->block = b;
+    t->own_glibc = b != &shared_block && mk_glibc_chunks;
     t->busy = busy;
     return b;
 }
@@ -386,6 +387,7 @@ void mk_counters_thread_exit(struct mk_thread *t)
 {
     struct mk_counter_block *b = t->block;
     fold(t, 1);
+    t->own_glibc = 0;
     t->exiting = 1;
     t->shared = 1;
     t->block = &shared_block;   /* whatever it still allocates counts there */

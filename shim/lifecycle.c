@@ -81,12 +81,14 @@ __attribute__((constructor(101))) static void memkit_start(void)
         /* setuid or setgid: read no environment, write no file. */
         __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
         t->block = NULL;
+        t->own_glibc = 0;
     } else {
         mk_log_init();
         mk_options_load_env();
         if (mk_opt_num(MK_OPT_DISABLE)) {
             __atomic_store_n(&mk_mode, MK_MODE_PASSTHROUGH, __ATOMIC_RELEASE);
             t->block = NULL;   /* claimed by calls before this constructor */
+            t->own_glibc = 0;
         } else {
             mk_fd_table_reserve();
             mk_process_capture();

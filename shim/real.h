@@ -88,6 +88,24 @@ static inline size_t mk_glibc_usable(const void *p)
     return usable;
 }
 
+/* The same in two steps, for the wrappers' fast paths: the size word; 1
+ * when it has bit 2 (an mmapped chunk, or a bootstrap block's mark), which
+ * they send out of line; the usable size of any other chunk. */
+static inline size_t mk_glibc_head(const void *p)
+{
+    return ((const size_t *)p)[-1];
+}
+
+static inline int mk_glibc_head_mapped(size_t head)
+{
+    return (head & 2) != 0;
+}
+
+static inline size_t mk_glibc_head_usable(size_t head)
+{
+    return (head & ~(size_t)7) - 8;
+}
+
 static inline size_t mk_usable_size(void *p)
 {
     if (__builtin_expect(mk_glibc_chunks, 1))
@@ -97,6 +115,9 @@ static inline size_t mk_usable_size(void *p)
 
 /* ---- bootstrap buffer (bootstrap.c) ---- */
 #define MK_BOOTSTRAP_BYTES (64 * 1024)
+/* The word just below a bootstrap block: glibc's IS_MMAPPED bit, which
+ * the fast paths send out of line (mk_glibc_head_mapped). */
+#define MK_BOOTSTRAP_MARK ((size_t)2)
 extern unsigned char mk_bootstrap_buffer[MK_BOOTSTRAP_BYTES] MK_HIDDEN;
 
 void  *mk_bootstrap_alloc(size_t size, size_t align);

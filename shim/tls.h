@@ -27,18 +27,28 @@ struct mk_thread {
     int64_t  sample_left;
     int64_t  fold_left;   /* likewise, bytes until the heap's next fold */
     uint64_t sample_rng;  /* xorshift state for the draws; 0 until seeded */
-    /* The gate: the wrappers take their fast path only while all of these
-     * are zero, tested with one 32-bit load. */
+    /* The gate: the wrappers take their glibc fast path only while it reads
+     * MK_GATE_FAST (own_glibc set, everything else zero): one compare. */
     union {
         struct {
+            /* The thread counts into a block of its own and glibc's size
+             * words can be read (counters.c sets it with the block). */
+            uint8_t own_glibc;
             uint8_t busy;      /* memkit's own work: calls pass straight through */
             uint8_t in_real;   /* inside the real allocator: its mmaps are its own */
             uint8_t shared;    /* counting into the shared block (atomic adds) */
             uint8_t exiting;   /* the thread-exit hook ran; no block of its own */
         };
-        uint32_t gate;
+        uint64_t gate;
     };
 };
+
+/* The gate of a thread on the fast path: own_glibc alone. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define MK_GATE_FAST ((uint64_t)1)
+#else
+#define MK_GATE_FAST ((uint64_t)1 << 56)
+#endif
 
 extern __thread struct mk_thread mk_self
     __attribute__((tls_model("initial-exec"))) MK_HIDDEN;

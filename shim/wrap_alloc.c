@@ -2,8 +2,9 @@
  * counted.
  *
  * Every wrapper has a fast path for glibc beneath, taken while memkit is
- * counting, the thread's gate (tls.h) is all zero and it has its own
- * counter block: block sizes are read from glibc's size words (real.h),
+ * counting into the thread's own counter block and nothing else is set in
+ * its gate (tls.h: one compare): block sizes are read from glibc's size
+ * words (real.h; an mmapped chunk or a bootstrap block goes out of line),
  * the counting is inline and split around the real call so that nothing
  * but the result is kept across it (counters.h), and free counts first
  * and ends in a jump to the real free. Rare turns (a failure, a countdown
@@ -33,15 +34,27 @@
 #define MK_ALWAYS_INLINE inline __attribute__((always_inline))
 #define MK_NOINLINE __attribute__((noinline))
 
-/* The thread's own block when the fast path may run, else NULL. A thread
- * has a block only once memkit counts (blocks are claimed on the slow path
- * after mk_should_count, and the switch to pass-through at start drops the
- * one block that may exist by then), so the mode needs no check here. */
+/* The thread's own block when the glibc fast path may run, else NULL. A
+ * thread has a block only once memkit counts (blocks are claimed on the
+ * slow path after mk_should_count, and the switch to pass-through at start
+ * drops the one block that may exist by then), so the mode needs no check
+ * here; own_glibc says the block is the thread's own and glibc is beneath. */
 static MK_ALWAYS_INLINE struct mk_counter_block *fast_block(struct mk_thread *t)
 {
-    if (MK_LIKELY(t->gate == 0))
-        return t->block;
+    if (MK_LIKELY(t->gate == MK_GATE_FAST)) {
+        struct mk_counter_block *b = t->block;
+        if (!b)
+            __builtin_unreachable();   /* own_glibc is set only with a block */
+        return b;
+    }
     return NULL;
+}
+
+/* The fast path under another allocator: a block of the thread's own, the
+ * rest of the gate zero (own_glibc is never set then). */
+static MK_ALWAYS_INLINE int other_fast(struct mk_thread *t)
+{
+    return t->gate == 0 && t->block && !mk_detouring();
 }
 
 /* A new block's usable size. 0 for a block just handed out is the
@@ -97,14 +110,27 @@ static MK_NOINLINE void *alloc_event(void *p, size_t usable)
     return p;
 }
 
+/* An mmapped chunk (large blocks): its usable size is one word less. */
+static MK_NOINLINE void *alloc_mapped(enum mk_alloc_kind kind, void *p)
+{
+    struct mk_thread *t = &mk_self;
+    size_t usable = mk_glibc_usable(p);
+    if (mk_count_own_given(t, t->block, kind, usable))
+        mk_alloc_event(t, p, usable);
+    return p;
+}
+
 /* One wrapper for each function that takes sizes and returns a new block.
  * `bootstrap` is what serves the call before the real function is known;
  * `detour` what serves it while a compaction holds glibc's arenas
  * (detour.h; NULL: the call goes to the allocator and may wait). */
 #define MK_FORWARD_ALLOC(name, kind, params, args, requested, bootstrap, detour) \
+    static MK_NOINLINE void *other_##name params;                        \
     static MK_NOINLINE void *slow_##name params                          \
     {                                                                    \
         struct mk_thread *t = &mk_self;                                  \
+        if (other_fast(t))                                               \
+            return other_##name args;                                    \
         int route = slow_route(t);                                       \
         if (route < 0)                                                   \
             return bootstrap;                                            \
@@ -137,8 +163,6 @@ static MK_NOINLINE void *alloc_event(void *p, size_t usable)
         struct mk_counter_block *b = fast_block(t);                      \
         if (MK_UNLIKELY(!b || mk_detouring()))                           \
             return slow_##name args;                                     \
-        if (MK_UNLIKELY(!mk_glibc_chunks))                               \
-            return other_##name args;                                    \
         {                                                                \
             /* glibc maps through internal calls, never through memkit's \
              * mmap: in_real would mark nothing. Counted in two halves   \
@@ -148,7 +172,10 @@ static MK_NOINLINE void *alloc_event(void *p, size_t usable)
             void *p = mk_real.name args;                                 \
             if (MK_UNLIKELY(p == NULL))                                  \
                 return alloc_failed(kind, (requested));                  \
-            size_t usable = mk_glibc_usable(p);                          \
+            size_t head = mk_glibc_head(p);                              \
+            if (MK_UNLIKELY(mk_glibc_head_mapped(head)))                 \
+                return alloc_mapped(kind, p);                            \
+            size_t usable = mk_glibc_head_usable(head);                  \
             if (mk_count_own_given(t, __atomic_load_n(&t->block,         \
                                    __ATOMIC_RELAXED), kind, usable))     \
                 return alloc_event(p, usable);                           \
@@ -197,6 +224,8 @@ MK_FORWARD_ALLOC(pvalloc, MK_KIND_PVALLOC, (size_t size), (size), size,
 
 static MK_NOINLINE void slow_free(void *p)
 {
+    if (MK_UNLIKELY(mk_bootstrap_owns(p)))
+        return;   /* bootstrap blocks are never reused */
     struct mk_thread *t = &mk_self;
     int route = slow_route(t);
     if (route < 0)
@@ -217,6 +246,8 @@ static MK_NOINLINE void slow_free(void *p)
  * while a compaction holds the arenas is put aside until it ends. */
 static MK_NOINLINE void free_detoured(void *p)
 {
+    if (MK_UNLIKELY(mk_bootstrap_owns(p)))
+        return;
     struct mk_thread *t = &mk_self;
     int count = mk_should_count(t);
     if (count)
@@ -243,13 +274,27 @@ static MK_NOINLINE void free_after_event(struct mk_thread *t, struct mk_counter_
     mk_real.free(p);
 }
 
+/* Bit 2 of the size word: an mmapped chunk, or a bootstrap block, whose
+ * mark carries it (real.h). */
+static MK_NOINLINE void free_mapped(struct mk_thread *t, struct mk_counter_block *b, void *p)
+{
+    if (mk_bootstrap_owns(p))
+        return;   /* bootstrap blocks are never reused */
+    if (mk_count_own_free(b, mk_glibc_usable(p)))
+        mk_free_event(t, b);
+    mk_real.free(p);
+}
+
 static MK_ALWAYS_INLINE void free_glibc_counted(struct mk_thread *t,
                                                 struct mk_counter_block *b, void *p)
 {
     /* Counted before the call (free cannot fail), so that every way out
      * is a jump to the real free, without a stack frame here. glibc
      * unmaps through internal calls: no in_real. */
-    if (mk_count_own_free(b, mk_glibc_usable(p)))
+    size_t head = mk_glibc_head(p);
+    if (MK_UNLIKELY(mk_glibc_head_mapped(head)))
+        free_mapped(t, b, p);
+    else if (mk_count_own_free(b, mk_glibc_head_usable(head)))
         free_after_event(t, b, p);
     else
         mk_real.free(p);
@@ -262,17 +307,19 @@ static MK_NOINLINE void free_sampled(struct mk_thread *t, struct mk_counter_bloc
     free_glibc_counted(t, b, p);
 }
 
+/* A bootstrap block is recognised off the fast path: by its mark, or on
+ * the slow and detour paths, which look for it first. */
 MEMKIT_API void free(void *p)
 {
-    if (!p || MK_UNLIKELY(mk_bootstrap_owns(p)))
-        return;   /* bootstrap blocks are never reused */
+    if (!p)
+        return;
     if (mk_detour_diverts(p)) {
         free_detoured(p);
         return;
     }
     struct mk_thread *t = &mk_self;
     struct mk_counter_block *b = fast_block(t);
-    if (MK_UNLIKELY(!b || !mk_glibc_chunks))
+    if (MK_UNLIKELY(!b))
         slow_free(p);
     else if (MK_UNLIKELY(mk_sampled_maybe(p)))
         free_sampled(t, b, p);
@@ -317,6 +364,8 @@ static void *realloc_from_bootstrap(void *old, size_t size)
  * frees and gives NULL; a failure leaves the old block as it was. */
 static MK_NOINLINE void *realloc_detoured(enum mk_alloc_kind kind, void *old, size_t size)
 {
+    if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
+        return realloc_from_bootstrap(old, size);
     struct mk_thread *t = &mk_self;
     int count = mk_should_count(t);
     if (!count && !(old && mk_detour_owns(old)))
@@ -384,6 +433,8 @@ static MK_NOINLINE void *realloc_events(void *p, size_t given, int free_due)
  * thread's first call, the shared block, allocators other than glibc. */
 static MK_NOINLINE void *slow_realloc(void *old, size_t size)
 {
+    if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
+        return realloc_from_bootstrap(old, size);
     struct mk_thread *t = &mk_self;
     if (MK_UNLIKELY(!fast_block(t))) {
         int route = slow_route(t);
@@ -407,20 +458,21 @@ static MK_NOINLINE void *slow_realloc(void *old, size_t size)
 
 MEMKIT_API void *realloc(void *old, size_t size)
 {
-    if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
-        return realloc_from_bootstrap(old, size);
     if (mk_detour_diverts(old))
         return realloc_detoured(MK_KIND_REALLOC, old, size);
     struct mk_thread *t = &mk_self;
     struct mk_counter_block *b = fast_block(t);
-    if (MK_UNLIKELY(!b || !mk_glibc_chunks))
+    if (MK_UNLIKELY(!b))
         return slow_realloc(old, size);
     /* glibc: sizes from the blocks' size words; it maps through internal
      * calls, so in_real would mark nothing. Counted in two halves, as
      * malloc is. */
     size_t old_usable = 0;
     if (old) {
-        old_usable = mk_glibc_usable(old);
+        size_t head = mk_glibc_head(old);
+        if (MK_UNLIKELY(mk_glibc_head_mapped(head)))
+            return slow_realloc(old, size);   /* mmapped, or a bootstrap block */
+        old_usable = mk_glibc_head_usable(head);
         mk_sample_note_free(old);
     }
     mk_count_call_ahead(b, MK_KIND_REALLOC, size);

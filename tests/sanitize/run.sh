@@ -112,14 +112,14 @@ for step in "${steps[@]}"; do
             -Dc_args='-fno-sanitize-recover=all -gdwarf-aranges' \
             -Dfuzz_seconds="$fuzz_seconds" || rc=$?
         if [ "$rc" = 0 ]; then
-            # Not the api tests: they link libmemkit.so, whose malloc
-            # cannot stand in for ASan's. Every sanitizer report (ASan's
+            # Not the api tests nor wrapper_blocks: they link memkit's
+            # wrappers, whose malloc cannot stand in for ASan's. Every sanitizer report (ASan's
             # too) goes to meson-logs/ubsan/, which ubsan-findings checks
             # (tests/sanitize/meson.build). No leak check here: Criterion
             # leaks its own (memkit-report's leaks: suite valgrind; the
             # fuzz targets: run_target.sh). Tests that expect a SEGV or
             # SIGBUS death keep the default action.
-            mapfile -t sel < <(names "$dir" unit '.*' | grep -Ev '^api(-probes)?$'
+            mapfile -t sel < <(names "$dir" unit '.*' | grep -Ev '^(api(-probes)?|wrapper_blocks)$'
                                names "$dir" tools 'report-.*|sites-.*'
                                names "$dir" fuzz '.*')
             # Left out (a Criterion pattern): ring/writes_take_no_page_faults
