@@ -12,7 +12,9 @@
 #      MEMKIT_SAMPLE=64K), glibc's libmemusage.so, heaptrack, jemalloc with
 #      prof:true and mimalloc with MIMALLOC_SHOW_STATS=1 (and the two
 #      allocators alone, as references), with the size of each tool's
-#      output. Runner: bench_run.
+#      output. Runner: bench_run. And malloc_heavy's instructions under
+#      callgrind, plain and under memkit (instructions.sh): a figure the
+#      machine's load does not move.
 #   2. Give-back: frag_run (glibc, jemalloc, tcmalloc, mimalloc, each plain
 #      and beneath memkit): RSS after the frees and after the wait, the page
 #      floor, the longest stall.
@@ -227,6 +229,13 @@ if [ $quick = 0 ]; then
 fi
 section "malloc_heavy, 2 threads, 16K-256K" md \
     "${br[@]}" --no-rss --ops "$large_ops" --threads 2 --sizes 16K-256K "$lib"
+if command -v valgrind >/dev/null; then
+    section "malloc_heavy, 2 threads, 16-4096 B, in instructions (callgrind)" md \
+        "$here/instructions.sh" "$lib" "$bin/malloc_heavy" "$small_ops" 2 16-4096
+else
+    printf '\n### malloc_heavy in instructions\n\nNot measured: no valgrind.\n' >>"$md"
+    failures=$((failures + 1))
+fi
 if [ -n "$python" ]; then
     section "python3: a dict of $dict_n entries built and dropped" md \
         "${br[@]}" "$lib" -- "$python" -c "$dict_code"
