@@ -76,21 +76,9 @@ size_t mk_real_usable_size(void *p);
  * Never below requested. */
 size_t mk_real_usable_for(size_t requested);
 
-/* A glibc block's usable size from its size word (mk_glibc_chunks): the
- * chunk less its own size word, and less the whole header for the rare
- * mmapped chunk (bit 2, IS_MMAPPED; a branch, as it is rarely taken). */
-static inline size_t mk_glibc_usable(const void *p)
-{
-    size_t head = ((const size_t *)p)[-1];
-    size_t usable = (head & ~(size_t)7) - 8;
-    if (__builtin_expect(head & 2, 0))
-        usable -= 8;
-    return usable;
-}
-
-/* The same in two steps, for the wrappers' fast paths: the size word; 1
- * when it has bit 2 (an mmapped chunk, or a bootstrap block's mark), which
- * they send out of line; the usable size of any other chunk. */
+/* In steps, for the wrappers' fast paths: the size word; 1 when it has
+ * bit 2 (an mmapped chunk, or a bootstrap block's mark), which they send
+ * out of line; the usable size of any other chunk. */
 static inline size_t mk_glibc_head(const void *p)
 {
     return ((const size_t *)p)[-1];
@@ -104,6 +92,18 @@ static inline int mk_glibc_head_mapped(size_t head)
 static inline size_t mk_glibc_head_usable(size_t head)
 {
     return (head & ~(size_t)7) - 8;
+}
+
+/* A glibc block's usable size from its size word (mk_glibc_chunks): the
+ * chunk less its own size word, and less the whole header for the rare
+ * mmapped chunk (bit 2, IS_MMAPPED; a branch, as it is rarely taken). */
+static inline size_t mk_glibc_usable(const void *p)
+{
+    size_t head = mk_glibc_head(p);
+    size_t usable = mk_glibc_head_usable(head);
+    if (__builtin_expect(mk_glibc_head_mapped(head), 0))
+        usable -= 8;
+    return usable;
 }
 
 static inline size_t mk_usable_size(void *p)
