@@ -253,12 +253,19 @@ mk_count_own_released(struct mk_counter_block *b, size_t taken)
  * the old one given back. In place: only the difference moves. For
  * sampling, what it hands out is a new allocation at p. */
 static inline __attribute__((always_inline)) void
+mk_realloc_bytes(size_t old_usable, size_t new_usable, int moved, size_t *given, size_t *taken)
+{
+    *given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
+    *taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
+}
+
+static inline __attribute__((always_inline)) void
 mk_count_realloc_in(struct mk_thread *t, struct mk_counter_block *b, int shared,
                     enum mk_alloc_kind kind, size_t requested, size_t old_usable,
                     size_t new_usable, int moved, void *p)
 {
-    size_t given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
-    size_t taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
+    size_t given, taken;
+    mk_realloc_bytes(old_usable, new_usable, moved, &given, &taken);
     mk_bump(shared, &b->kind[kind].calls, 1);
     mk_bump(shared, &b->kind[kind].bytes, given);
     mk_bump(shared, &b->kind[kind].requested, requested);

@@ -479,12 +479,8 @@ MEMKIT_API void *realloc(void *old, size_t size)
     void *p = mk_real.realloc(old, size);
     if (MK_UNLIKELY(p == NULL))
         return realloc_null(old, old_usable, size);
-    size_t usable = mk_glibc_usable(p);
-    size_t given = usable, taken = old_usable;
-    if (p == old) {   /* in place: only the difference moved */
-        given = usable > old_usable ? usable - old_usable : 0;
-        taken = old_usable > usable ? old_usable - usable : 0;
-    }
+    size_t given, taken;   /* old is NULL or moved: all of both */
+    mk_realloc_bytes(old_usable, mk_glibc_usable(p), p != old, &given, &taken);
     b = __atomic_load_n(&t->block, __ATOMIC_RELAXED);
     int free_due = taken && mk_count_own_released(b, taken);
     if (MK_UNLIKELY(mk_count_own_given(t, b, MK_KIND_REALLOC, given) | free_due))
