@@ -1,9 +1,10 @@
 /* detour.c — the detour heap and the deferred frees (detour.h).
  *
  * Blocks: [class word][size word][user bytes...], 16-byte aligned. The size
- * word sits where glibc keeps a chunk's size, and says usable + 8 with no
- * flag bits, so mk_usable_size() reads a detour block exactly as it reads
- * a glibc one. The usable size is the one glibc gives a fresh chunk for
+ * word sits where glibc keeps a chunk's size and reads as an mmapped
+ * chunk's (usable + 16, with IS_MMAPPED): mk_usable_size() reads a detour
+ * block exactly as it reads a glibc one, and the wrappers' fast paths send
+ * it out of line on that bit. The usable size is the one glibc gives a fresh chunk for
  * the request (glibc_like_usable), so malloc_usable_size answers as it
  * would have without the detour; the block's class is the smallest that
  * holds that many bytes. The class word is the class index. A freed block
@@ -22,11 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KEY_NONE ((UINT64_C(1) << 63) | 63)
-#define KEY_ALL  UINT64_C(63)
-
-struct mk_detour_state mk_detour = { .key = KEY_NONE };
-static unsigned range_bits;   /* the range is 2^range_bits bytes, aligned so */
+struct mk_detour_state mk_detour;
 
 #define SMALL_CLASSES 64               /* 16, 32, ... 1024 */
 #define CLASSES       (SMALL_CLASSES + 18)  /* then 2K, 4K, ... 256M */
@@ -95,7 +92,7 @@ static void *finish(char *block, uint64_t class_word, size_t usable)
 {
     uint64_t *w = (uint64_t *)block;
     w[0] = class_word;
-    w[1] = usable + 8;   /* as glibc's size word, no flags */
+    w[1] = (usable + 16) | 2;   /* as an mmapped chunk's size word */
     return block + HEADER;
 }
 
@@ -159,7 +156,7 @@ void mk_detour_free(void *p)
 
 size_t mk_detour_usable(const void *p)
 {
-    return (size_t)words(p)[1] - 8;
+    return (size_t)(words(p)[1] & ~(uint64_t)7) - 16;
 }
 
 void mk_detour_defer(void *p)
@@ -183,8 +180,7 @@ static void free_deferred(void)
 }
 
 /* Reserves the range once: 64 GiB of address space (a smaller one where
- * overcommit is strict), aligned to its size so that one shift tells a
- * detour block; never committed unless used. */
+ * overcommit is strict); never committed unless used. */
 static int reserve(void)
 {
     if (mk_detour.size)
@@ -192,18 +188,11 @@ static int reserve(void)
     static const unsigned bits[] = { 36, 32, 28 };
     for (size_t i = 0; i < sizeof bits / sizeof *bits; i++) {
         uintptr_t size = (uintptr_t)1 << bits[i];
-        char *m = mk_real.mmap(NULL, 2 * size, PROT_READ | PROT_WRITE,
+        char *m = mk_real.mmap(NULL, size, PROT_READ | PROT_WRITE,
                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (m == MAP_FAILED)
             continue;
-        uintptr_t base = ((uintptr_t)m + size - 1) & ~(size - 1);
-        if (base > (uintptr_t)m)
-            mk_real.munmap(m, base - (uintptr_t)m);
-        uintptr_t end = (uintptr_t)m + 2 * size;
-        if (end > base + size)
-            mk_real.munmap((void *)(base + size), end - (base + size));
-        mk_detour.base = base;
-        range_bits = bits[i];
+        mk_detour.base = (uintptr_t)m;
         __atomic_store_n(&mk_detour.size, size, __ATOMIC_RELEASE);
         return 0;
     }
@@ -241,14 +230,12 @@ int mk_detour_open(void)
     mk_detour_try_empty();
     __atomic_add_fetch(&stats.windows, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&mk_detour.on, 1, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&mk_detour.key, KEY_ALL, __ATOMIC_SEQ_CST);
     errno = saved;
     return 0;
 }
 
 void mk_detour_close(void)
 {
-    __atomic_store_n(&mk_detour.key, (uint64_t)mk_detour.base | range_bits, __ATOMIC_SEQ_CST);
     __atomic_store_n(&mk_detour.on, 0, __ATOMIC_SEQ_CST);
     /* A free that saw the window open may still be putting its block on
      * the list: give it a moment, then free what is there. */
@@ -268,7 +255,6 @@ void mk_detour_stats(struct mk_detour_stats *out)
 void mk_detour_after_fork_child(void)
 {
     stats.windows = stats.allocations = stats.deferred_frees = 0;
-    mk_detour.key = mk_detour.size ? ((uint64_t)mk_detour.base | range_bits) : KEY_NONE;
     mk_detour.on = 0;
     deferred = NULL;
     for (unsigned c = 0; c < CLASSES; c++)

@@ -11,7 +11,9 @@
  *    1 KiB and powers of two up to 256 MiB (larger requests go to glibc
  *    and may wait). Its
  *    blocks carry a size word where glibc's would be, so everything that
- *    reads a block's size reads it the same way.
+ *    reads a block's size reads it the same way; it has glibc's
+ *    IS_MMAPPED bit, so the fast paths send them out of line as they do
+ *    mmapped chunks.
  *  - free of a glibc block is deferred: the block goes on a list (its own
  *    first word is the link) that memkit frees after the trim.
  *  - free of a detour block, at any time, returns it to its class.
@@ -31,14 +33,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* What the wrappers read on every call, in one cache line. */
+/* What the wrappers read, in one cache line. Their fast paths test only
+ * `on`: a detour block carries glibc's IS_MMAPPED bit in its size word,
+ * which sends its free and realloc out of line with mmapped chunks, and
+ * the slow paths look for it there. */
 struct mk_detour_state {
-    /* free and realloc's one test: (p ^ key) >> (key & 63) is 0 when p must
-     * take the detour path. The range is aligned to its size 2^k, so
-     * key = base | k tests "p is a detour block"; while a window is open
-     * key = 63, which holds for every pointer; before the first window
-     * key = 2^63 | 63, which holds for none. */
-    uint64_t key;
     uintptr_t base, size;   /* the reserved range; 0/0 until the first window */
     int on;                 /* non-zero while a window is open */
 } __attribute__((aligned(64)));
@@ -48,14 +47,6 @@ extern struct mk_detour_state mk_detour MK_HIDDEN;
 static inline int mk_detour_owns(const void *p)
 {
     return (uintptr_t)p - mk_detour.base < __atomic_load_n(&mk_detour.size, __ATOMIC_ACQUIRE);
-}
-
-/* Whether free or realloc of p must take the detour path: p is a detour
- * block, or a window is open. One load, for the fast paths. */
-static inline int mk_detour_diverts(const void *p)
-{
-    uint64_t key = __atomic_load_n(&mk_detour.key, __ATOMIC_ACQUIRE);
-    return __builtin_expect((((uint64_t)(uintptr_t)p ^ key) >> (key & 63)) == 0, 0);
 }
 
 static inline int mk_detouring(void)

@@ -37,6 +37,14 @@ static inline int mk_should_count(const struct mk_thread *t)
            !(t->busy | t->in_real);
 }
 
+/* Pass-through for good (MEMKIT_DISABLE=1, AT_SECURE): the slow paths'
+ * first test, so that a pass-through call costs a compare or two more
+ * than the allocator's own. */
+static inline int mk_passing_through(void)
+{
+    return MK_UNLIKELY(__atomic_load_n(&mk_mode, __ATOMIC_RELAXED) == MK_MODE_PASSTHROUGH);
+}
+
 /* Whether the real functions can be called (resolving them if need be).
  * 0 means: serve this call from the bootstrap buffer. */
 static inline int mk_real_ready(void)

@@ -126,7 +126,17 @@ static MK_NOINLINE void *alloc_mapped(enum mk_alloc_kind kind, void *p)
  * (detour.h; NULL: the call goes to the allocator and may wait). */
 #define MK_FORWARD_ALLOC(name, kind, params, args, requested, bootstrap, detour) \
     static MK_NOINLINE void *other_##name params;                        \
+    static MK_NOINLINE void *unsettled_##name params;                    \
+    /* Pass-through first, in a function of its own that needs no stack  \
+     * frame (MEMKIT_DISABLE=1 costs a few instructions a call). */      \
     static MK_NOINLINE void *slow_##name params                          \
+    {                                                                    \
+        if (mk_passing_through())                                        \
+            return mk_real.name args;                                    \
+        return unsettled_##name args;                                    \
+    }                                                                    \
+    /* Everything else off the fast path. */                             \
+    static MK_NOINLINE void *unsettled_##name params                     \
     {                                                                    \
         struct mk_thread *t = &mk_self;                                  \
         if (other_fast(t))                                               \
@@ -222,10 +232,20 @@ MK_FORWARD_ALLOC(pvalloc, MK_KIND_PVALLOC, (size_t size), (size), size,
 
 /* ---- free ------------------------------------------------------------------ */
 
+static MK_NOINLINE void free_detoured(void *p);
+
 static MK_NOINLINE void slow_free(void *p)
 {
     if (MK_UNLIKELY(mk_bootstrap_owns(p)))
         return;   /* bootstrap blocks are never reused */
+    if (mk_detour_owns(p) || mk_detouring()) {
+        free_detoured(p);
+        return;
+    }
+    if (mk_passing_through()) {
+        mk_real.free(p);
+        return;
+    }
     struct mk_thread *t = &mk_self;
     int route = slow_route(t);
     if (route < 0)
@@ -274,12 +294,16 @@ static MK_NOINLINE void free_after_event(struct mk_thread *t, struct mk_counter_
     mk_real.free(p);
 }
 
-/* Bit 2 of the size word: an mmapped chunk, or a bootstrap block, whose
- * mark carries it (real.h). */
+/* Bit 2 of the size word: an mmapped chunk, or a bootstrap or detour
+ * block, whose marks carry it (real.h, detour.h). */
 static MK_NOINLINE void free_mapped(struct mk_thread *t, struct mk_counter_block *b, void *p)
 {
     if (mk_bootstrap_owns(p))
         return;   /* bootstrap blocks are never reused */
+    if (mk_detour_owns(p)) {
+        free_detoured(p);
+        return;
+    }
     if (mk_count_own_free(b, mk_glibc_usable(p)))
         mk_free_event(t, b);
     mk_real.free(p);
@@ -307,20 +331,19 @@ static MK_NOINLINE void free_sampled(struct mk_thread *t, struct mk_counter_bloc
     free_glibc_counted(t, b, p);
 }
 
-/* A bootstrap block is recognised off the fast path: by its mark, or on
- * the slow and detour paths, which look for it first. */
+/* Bootstrap and detour blocks are recognised off the fast path: by
+ * their marks, or on the slow path, which looks for them first. While a
+ * compaction holds glibc's arenas every free takes the detour path. */
 MEMKIT_API void free(void *p)
 {
     if (!p)
         return;
-    if (mk_detour_diverts(p)) {
-        free_detoured(p);
-        return;
-    }
     struct mk_thread *t = &mk_self;
     struct mk_counter_block *b = fast_block(t);
     if (MK_UNLIKELY(!b))
         slow_free(p);
+    else if (mk_detouring())
+        free_detoured(p);
     else if (MK_UNLIKELY(mk_sampled_maybe(p)))
         free_sampled(t, b, p);
     else
@@ -435,6 +458,10 @@ static MK_NOINLINE void *slow_realloc(void *old, size_t size)
 {
     if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
         return realloc_from_bootstrap(old, size);
+    if ((old && mk_detour_owns(old)) || mk_detouring())
+        return realloc_detoured(MK_KIND_REALLOC, old, size);
+    if (mk_passing_through())
+        return mk_real.realloc(old, size);
     struct mk_thread *t = &mk_self;
     if (MK_UNLIKELY(!fast_block(t))) {
         int route = slow_route(t);
@@ -458,11 +485,9 @@ static MK_NOINLINE void *slow_realloc(void *old, size_t size)
 
 MEMKIT_API void *realloc(void *old, size_t size)
 {
-    if (mk_detour_diverts(old))
-        return realloc_detoured(MK_KIND_REALLOC, old, size);
     struct mk_thread *t = &mk_self;
     struct mk_counter_block *b = fast_block(t);
-    if (MK_UNLIKELY(!b))
+    if (MK_UNLIKELY(!b || mk_detouring()))
         return slow_realloc(old, size);
     /* glibc: sizes from the blocks' size words; it maps through internal
      * calls, so in_real would mark nothing. Counted in two halves, as
@@ -471,7 +496,7 @@ MEMKIT_API void *realloc(void *old, size_t size)
     if (old) {
         size_t head = mk_glibc_head(old);
         if (MK_UNLIKELY(mk_glibc_head_mapped(head)))
-            return slow_realloc(old, size);   /* mmapped, or a bootstrap block */
+            return slow_realloc(old, size);   /* mmapped, a bootstrap or detour block */
         old_usable = mk_glibc_head_usable(head);
         mk_sample_note_free(old);
     }

@@ -1,13 +1,15 @@
 /* test_wrapper_blocks.c — blocks the wrappers' fast paths must not take
  * for glibc's ordinary chunks: the bootstrap buffer's (handed out before
- * the real functions are known; glibc's loader frees some of them later)
- * and glibc's mmapped chunks. The fast paths read the word below a block
- * and send both out of line on its bit 2.
+ * the real functions are known; glibc's loader frees some of them later),
+ * the detour heap's (handed out while a compaction holds glibc's arenas,
+ * freed at any time after) and glibc's mmapped chunks. The fast paths read
+ * the word below a block and send all three out of line on its bit 2.
  *
  * The wrappers are linked into this program itself (not preloaded), so
  * the test reaches memkit's internals: it hands out bootstrap blocks as
  * the resolution does and checks that the thread is on the fast path. */
 #include "counters.h"
+#include "detour.h"
 #include "memkit.h"
 #include "real.h"
 #include "tls.h"
@@ -90,4 +92,30 @@ Test(wrapper_blocks, mmapped_chunks_count_their_own_usable_size)
     cr_assert_eq(d.free_calls - c.free_calls, 1);
     cr_assert_eq(d.released_bytes - c.released_bytes, u1);
     cr_assert_eq(d.heap_in_use, a.heap_in_use);
+}
+
+Test(wrapper_blocks, detour_blocks_freed_after_the_window_go_back_to_the_detour_heap)
+{
+    on_the_fast_path();
+    cr_assert_eq(mk_detour_open(), 0);
+    unsigned char *p = malloc(100);
+    unsigned char *q = malloc(200);
+    mk_detour_close();
+    cr_assert(mk_detour_owns(p) && mk_detour_owns(q), "served by the detour heap");
+    cr_assert_eq(malloc_usable_size(p), 104, "the usable size glibc would give");
+    memset(q, 0x3c, 200);
+
+    memkit_stats_t a = stats_now();
+    free(p);   /* on the fast path: glibc's free would abort on it */
+    memkit_stats_t b = stats_now();
+    cr_assert_eq(b.free_calls - a.free_calls, 1);
+    cr_assert_eq(b.free_bytes - a.free_bytes, 104);
+
+    unsigned char *r = realloc(q, 5000);   /* out of the detour heap */
+    cr_assert_not_null(r);
+    cr_assert_not(mk_detour_owns(r));
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq(r[i], 0x3c);
+    cr_assert_eq(mk_detour_try_empty(), 1, "both blocks are back in the detour heap");
+    free(r);
 }
