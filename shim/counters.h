@@ -250,13 +250,15 @@ mk_count_own_released(struct mk_counter_block *b, size_t taken)
 }
 
 /* A realloc that returned memory. Moved: the new block is handed out and
- * the old one given back. In place: only the difference moves. For
+ * the old one given back. In place: only the difference moves. Both are
+ * "all but the bytes that stayed", which keeps it free of branches. For
  * sampling, what it hands out is a new allocation at p. */
 static inline __attribute__((always_inline)) void
 mk_realloc_bytes(size_t old_usable, size_t new_usable, int moved, size_t *given, size_t *taken)
 {
-    *given = moved ? new_usable : (new_usable > old_usable ? new_usable - old_usable : 0);
-    *taken = moved ? old_usable : (old_usable > new_usable ? old_usable - new_usable : 0);
+    size_t stayed = moved ? 0 : (old_usable < new_usable ? old_usable : new_usable);
+    *given = new_usable - stayed;
+    *taken = old_usable - stayed;
 }
 
 static inline __attribute__((always_inline)) void

@@ -238,12 +238,12 @@ static MK_NOINLINE void slow_free(void *p)
 {
     if (MK_UNLIKELY(mk_bootstrap_owns(p)))
         return;   /* bootstrap blocks are never reused */
-    if (mk_detour_owns(p) || mk_detouring()) {
-        free_detoured(p);
+    if (mk_passing_through()) {   /* decided before any compaction: no detour block */
+        mk_real.free(p);
         return;
     }
-    if (mk_passing_through()) {
-        mk_real.free(p);
+    if (mk_detour_owns(p) || mk_detouring()) {
+        free_detoured(p);
         return;
     }
     struct mk_thread *t = &mk_self;
@@ -440,14 +440,14 @@ static MK_NOINLINE void *realloc_null(void *old, size_t old_usable, size_t size)
     return alloc_failed(MK_KIND_REALLOC, size);
 }
 
-/* Either countdown ran out: the free side's when the old block's bytes
- * went back (free_due), else (or also) the allocation side's. */
-static MK_NOINLINE void *realloc_events(void *p, size_t given, int free_due)
+/* The old block's bytes reached the free side's mark: the free side's
+ * event, then the rest of the counting (what the realloc handed out), and
+ * the allocation side's event if that is due too. */
+static MK_NOINLINE void *realloc_free_due(void *p, size_t given)
 {
     struct mk_thread *t = &mk_self;
-    if (free_due)
-        mk_free_event(t, t->block);
-    if (t->alloc_left <= 0)
+    mk_free_event(t, t->block);
+    if (mk_count_own_given(t, t->block, MK_KIND_REALLOC, given))
         mk_alloc_event(t, p, given);
     return p;
 }
@@ -458,10 +458,10 @@ static MK_NOINLINE void *slow_realloc(void *old, size_t size)
 {
     if (old && MK_UNLIKELY(mk_bootstrap_owns(old)))
         return realloc_from_bootstrap(old, size);
-    if ((old && mk_detour_owns(old)) || mk_detouring())
-        return realloc_detoured(MK_KIND_REALLOC, old, size);
     if (mk_passing_through())
         return mk_real.realloc(old, size);
+    if ((old && mk_detour_owns(old)) || mk_detouring())
+        return realloc_detoured(MK_KIND_REALLOC, old, size);
     struct mk_thread *t = &mk_self;
     if (MK_UNLIKELY(!fast_block(t))) {
         int route = slow_route(t);
@@ -507,9 +507,12 @@ MEMKIT_API void *realloc(void *old, size_t size)
     size_t given, taken;   /* old is NULL or moved: all of both */
     mk_realloc_bytes(old_usable, mk_glibc_usable(p), p != old, &given, &taken);
     b = __atomic_load_n(&t->block, __ATOMIC_RELAXED);
-    int free_due = taken && mk_count_own_released(b, taken);
-    if (MK_UNLIKELY(mk_count_own_given(t, b, MK_KIND_REALLOC, given) | free_due))
-        return realloc_events(p, given, free_due);
+    /* Given back first (0 bytes cannot reach the mark), each side's event
+     * out of line on its own branch. */
+    if (MK_UNLIKELY(mk_count_own_released(b, taken)))
+        return realloc_free_due(p, given);
+    if (mk_count_own_given(t, b, MK_KIND_REALLOC, given))
+        return alloc_event(p, given);
     return p;
 }
 
