@@ -4,11 +4,11 @@
  * word sits where glibc keeps a chunk's size and reads as an mmapped
  * chunk's (usable + 16, with IS_MMAPPED): mk_usable_size() reads a detour
  * block exactly as it reads a glibc one, and the wrappers' fast paths send
- * it out of line on that bit. The usable size is the one glibc gives a fresh chunk for
- * the request (glibc_like_usable), so malloc_usable_size answers as it
- * would have without the detour; the block's class is the smallest that
- * holds that many bytes. The class word is the class index. A freed block
- * of 64 KiB or more gives its pages back at once.
+ * it out of line on that bit. The usable size is the one glibc gives a
+ * fresh chunk for the request (glibc_like_usable), so malloc_usable_size
+ * answers as it would have without the detour; the block's class is the
+ * smallest that holds that many bytes. The class word is the class
+ * index. A freed block of 64 KiB or more gives its pages back at once.
  *
  * Each class has a free list under a spin lock held for two stores (a fork
  * child that inherits one held simply resets it: at worst a block leaks).

@@ -126,17 +126,17 @@ static MK_NOINLINE void *alloc_mapped(enum mk_alloc_kind kind, void *p)
  * (detour.h; NULL: the call goes to the allocator and may wait). */
 #define MK_FORWARD_ALLOC(name, kind, params, args, requested, bootstrap, detour) \
     static MK_NOINLINE void *other_##name params;                        \
-    static MK_NOINLINE void *unsettled_##name params;                    \
+    static MK_NOINLINE void *slow_rest_##name params;                    \
     /* Pass-through first, in a function of its own that needs no stack  \
      * frame (MEMKIT_DISABLE=1 costs a few instructions a call). */      \
     static MK_NOINLINE void *slow_##name params                          \
     {                                                                    \
         if (mk_passing_through())                                        \
             return mk_real.name args;                                    \
-        return unsettled_##name args;                                    \
+        return slow_rest_##name args;                                    \
     }                                                                    \
     /* Everything else off the fast path. */                             \
-    static MK_NOINLINE void *unsettled_##name params                     \
+    static MK_NOINLINE void *slow_rest_##name params                     \
     {                                                                    \
         struct mk_thread *t = &mk_self;                                  \
         if (other_fast(t))                                               \
