@@ -123,7 +123,10 @@ static unsigned stack_depth(void)
  * knows such maps as memkit's own. A stack it cannot follow ends early. */
 static int backtrace_here(void **out, int max)
 {
-    return unw_backtrace(out, max);
+    mk_self.unwinding = 1;   /* libunwind's first call opens a pipe: wrap_pipe.c */
+    int n = unw_backtrace(out, max);
+    mk_self.unwinding = 0;
+    return n;
 }
 
 /* ---- fork ---------------------------------------------------------------------

@@ -82,6 +82,7 @@ int mk_real_resolve(void)
     RESOLVE(mmap64);
     RESOLVE(munmap);
     RESOLVE(mremap);
+    RESOLVE(pipe2);
 #undef RESOLVE
     if (!fns.mmap64)
         fns.mmap64 = fns.mmap;

@@ -34,6 +34,7 @@ struct mk_real_fns {
     void  *(*mmap64)(void *, size_t, int, int, int, off_t);
     int    (*munmap)(void *, size_t);
     void  *(*mremap)(void *, size_t, size_t, int, ...);
+    int    (*pipe2)(int *, int);
 };
 
 /* Filled by mk_real_resolve(); entries stay NULL until then. */

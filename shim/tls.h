@@ -41,6 +41,9 @@ struct mk_thread {
         };
         uint64_t gate;
     };
+    /* Inside libunwind, taking a sample: a pipe it opens is moved high
+     * (wrap_pipe.c). */
+    uint8_t unwinding;
 };
 
 /* The gate of a thread on the fast path: own_glibc alone. */

@@ -14,7 +14,7 @@ STATIC=$4
 CTORLOAD=$(abs "$5")
 need_lib
 
-STEPS=(fork-stdio spawn churn 2000 tls-dtor dlopen "$LIB" 200 deepbind "$LIB" signal-alloc exit-busy)
+STEPS=(sample-fds fork-stdio spawn churn 2000 tls-dtor dlopen "$LIB" 200 deepbind "$LIB" signal-alloc exit-busy)
 BUSY=(MEMKIT_THREAD_MIN=0 MEMKIT_COMPACT_THRESHOLD=1M MEMKIT_COMPACT_MIN_GAP=0
       MEMKIT_POST_COMPACT_DELAY=0 MEMKIT_SAMPLE=4K MEMKIT_AGGRESSIVE=1)
 

@@ -24,6 +24,10 @@
  *                   its start function, which must end the child
  *   main-exit       main calls pthread_exit; the process ends when its
  *                   last thread returns (status 0)
+ *   sample-fds      closes its standard input, allocates 64 MiB (memkit
+ *                   samples, and libunwind opens its pipe on the first
+ *                   sample), opens a file: it gets descriptor 0, and
+ *                   nothing else is open below 10
  *   fd-table        prints the size of its descriptor table (FDSize) and
  *                   that of a fork child: memkit grows it in advance
  *                   (output differs under memkit: compared on its own)
@@ -502,6 +506,25 @@ static void exit_busy(void)
     exit(failures ? 1 : 0);   /* the threads are still allocating */
 }
 
+/* ---- sample-fds ---- */
+static void *volatile sample_sink;
+
+static void sample_fds(void)
+{
+    close(0);
+    for (int i = 0; i < 64; i++) {
+        sample_sink = malloc(1 << 20);
+        check(sample_sink != NULL, "sample-fds: malloc");
+        free(sample_sink);
+    }
+    int fd = open("/dev/null", O_RDONLY);
+    printf("sample-fds lowest-free=%d open-below-10:", fd);
+    for (int i = 0; i < 10; i++)
+        if (i != fd && fcntl(i, F_GETFD) >= 0)
+            printf(" %d", i);
+    printf("\n");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -532,6 +555,8 @@ int main(int argc, char **argv)
             fork_return();
         else if (strcmp(a, "main-exit") == 0)
             main_exit();
+        else if (strcmp(a, "sample-fds") == 0)
+            sample_fds();
         else if (strcmp(a, "fd-table") == 0)
             fd_table();
         else {
