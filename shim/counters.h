@@ -229,24 +229,23 @@ mk_count_own_given(struct mk_thread *t, struct mk_counter_block *b, enum mk_allo
     return __builtin_expect(mk_countdown(&t->alloc_left, (int64_t)usable), 0);
 }
 
-/* mk_count_free_in on the thread's own block, leaving the free side's
+/* Bytes given back on the thread's own block, leaving the free side's
  * event to the caller: 1 when it must call mk_free_event (so that free's
  * fast path can end in a jump to the real free whichever way it goes). */
-static inline __attribute__((always_inline)) int
-mk_count_own_free(struct mk_counter_block *b, size_t usable)
-{
-    mk_add_own(&b->free_calls, 1);
-    uint64_t freed = mk_bump(0, &b->free_bytes, usable);
-    return __builtin_expect(freed >= __atomic_load_n(&b->release_mark, __ATOMIC_RELAXED), 0);
-}
-
-/* Bytes a realloc gave back on the thread's own block: 1 when the caller
- * must call mk_free_event (as mk_count_own_free, without a free call). */
 static inline __attribute__((always_inline)) int
 mk_count_own_released(struct mk_counter_block *b, size_t taken)
 {
     uint64_t freed = mk_bump(0, &b->free_bytes, taken);
     return __builtin_expect(freed >= __atomic_load_n(&b->release_mark, __ATOMIC_RELAXED), 0);
+}
+
+/* mk_count_free_in on the thread's own block: a free call and its bytes,
+ * the event left to the caller as above. */
+static inline __attribute__((always_inline)) int
+mk_count_own_free(struct mk_counter_block *b, size_t usable)
+{
+    mk_add_own(&b->free_calls, 1);
+    return mk_count_own_released(b, usable);
 }
 
 /* A realloc that returned memory. Moved: the new block is handed out and

@@ -78,8 +78,8 @@ size_t mk_real_usable_size(void *p);
 size_t mk_real_usable_for(size_t requested);
 
 /* In steps, for the wrappers' fast paths: the size word; 1 when it has
- * bit 2 (an mmapped chunk, or a bootstrap block's mark), which they send
- * out of line; the usable size of any other chunk. */
+ * bit 2 (an mmapped chunk, or the mark of a bootstrap or detour block),
+ * which they send out of line; the usable size of any other chunk. */
 static inline size_t mk_glibc_head(const void *p)
 {
     return ((const size_t *)p)[-1];

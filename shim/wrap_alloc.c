@@ -4,10 +4,10 @@
  * Every wrapper has a fast path for glibc beneath, taken while memkit is
  * counting into the thread's own counter block and nothing else is set in
  * its gate (tls.h: one compare): block sizes are read from glibc's size
- * words (real.h; an mmapped chunk or a bootstrap block goes out of line),
- * the counting is inline and split around the real call so that nothing
- * but the result is kept across it (counters.h), and free counts first
- * and ends in a jump to the real free. Rare turns (a failure, a countdown
+ * words (real.h; an mmapped chunk, a bootstrap or a detour block goes out
+ * of line), the counting is inline and split around the real call so that
+ * nothing but the result is kept across it (counters.h), and free counts
+ * first and ends in a jump to the real free. Rare turns (a failure, a countdown
  * that ran out, a sampled block) are out of line. Under another allocator
  * the call is made with in_real set (so an mmap it makes is the
  * allocator's) and counted by its malloc_usable_size, out of line. The
@@ -504,7 +504,7 @@ MEMKIT_API void *realloc(void *old, size_t size)
     void *p = mk_real.realloc(old, size);
     if (MK_UNLIKELY(p == NULL))
         return realloc_null(old, old_usable, size);
-    size_t given, taken;   /* old is NULL or moved: all of both */
+    size_t given, taken;
     mk_realloc_bytes(old_usable, mk_glibc_usable(p), p != old, &given, &taken);
     b = __atomic_load_n(&t->block, __ATOMIC_RELAXED);
     /* Given back first (0 bytes cannot reach the mark), each side's event

@@ -113,9 +113,10 @@ for step in "${steps[@]}"; do
             -Dfuzz_seconds="$fuzz_seconds" || rc=$?
         if [ "$rc" = 0 ]; then
             # Not the api tests nor wrapper_blocks: they link memkit's
-            # wrappers, whose malloc cannot stand in for ASan's. Every sanitizer report (ASan's
-            # too) goes to meson-logs/ubsan/, which ubsan-findings checks
-            # (tests/sanitize/meson.build). No leak check here: Criterion
+            # wrappers, whose malloc cannot stand in for ASan's. Every
+            # sanitizer report (ASan's too) goes to meson-logs/ubsan/,
+            # which ubsan-findings checks (tests/sanitize/meson.build).
+            # No leak check here: Criterion
             # leaks its own (memkit-report's leaks: suite valgrind; the
             # fuzz targets: run_target.sh). Tests that expect a SEGV or
             # SIGBUS death keep the default action.
