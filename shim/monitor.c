@@ -11,6 +11,7 @@
 #include "process.h"
 #include "release.h"
 #include "timeline.h"
+#include "wakeup.h"
 #include "warn.h"
 #include "proc_self.h"
 #include "prom.h"
@@ -40,10 +41,9 @@ enum { IDLE, STARTING, RUNNING, FAILED };
 #define MK_ORPHAN_CHECK_NS 1000000000ull
 static int state = IDLE;
 static int stopping;             /* exit has begun */
-/* The wake-up pipe the monitor polls, and its PSI trigger: memkit's own
- * descriptors, checked before each use (own_fd.h). */
-static struct mk_own_fd wake_rd = MK_OWN_FD_NONE, wake_wr = MK_OWN_FD_NONE;
-static int wake_pending;         /* a wake-up is written and not yet taken */
+/* The wake-up pipe the monitor polls (wakeup.h), and its PSI trigger:
+ * memkit's own descriptors, checked before each use (own_fd.h). */
+static struct mk_wakeup wakeup = MK_WAKEUP_NONE;
 static uint64_t told;            /* released bytes the checks have added up (approximate) */
 static uint64_t told_at_last;    /* `told` when the last compaction began */
 static uint64_t wake_after = 1;  /* released since the last compaction that wakes the monitor */
@@ -130,44 +130,10 @@ int mk_monitor_started(void)
     return s == STARTING || s == RUNNING;
 }
 
-static void wake(void)
-{
-    if (!mk_own_fd_valid(&wake_wr) ||
-        __atomic_exchange_n(&wake_pending, 1, __ATOMIC_ACQ_REL))
-        return;
-    char one = 1;
-    ssize_t rc;
-    do
-        rc = write(wake_wr.fd, &one, 1);
-    while (rc < 0 && errno == EINTR);
-}
-
-/* The wake-up pipe, made (again, when the program closed its numbers). */
-static int open_wake_pipe(void)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0)
-        return -1;
-    struct mk_own_fd rd, wr;
-    if (mk_own_fd_take(&rd, fds[0]) < 0) {
-        close(fds[1]);
-        return -1;
-    }
-    if (mk_own_fd_take(&wr, fds[1]) < 0) {
-        mk_own_fd_close(&rd);
-        return -1;
-    }
-    wake_rd = rd;
-    wake_wr.dev = wr.dev;
-    wake_wr.ino = wr.ino;
-    __atomic_store_n(&wake_wr.fd, wr.fd, __ATOMIC_RELEASE);
-    return 0;
-}
-
 void mk_monitor_poke(void)
 {
     if (__atomic_load_n(&state, __ATOMIC_ACQUIRE) == RUNNING)
-        wake();
+        mk_wakeup_post(&wakeup);
 }
 
 void mk_monitor_stop(void)
@@ -239,30 +205,18 @@ static int sleep_until(uint64_t deadline_ns)
     }
     /* A descriptor the program closed (and may have reused) is left to
      * it: the pipe is made anew, the trigger opened again next round. */
-    if (!mk_own_fd_valid(&wake_rd) || !mk_own_fd_valid(&wake_wr)) {
-        wake_rd.fd = -1;
-        __atomic_store_n(&wake_wr.fd, -1, __ATOMIC_RELEASE);
-        open_wake_pipe();
-        __atomic_store_n(&wake_pending, 0, __ATOMIC_RELEASE);
-    }
+    int wake_fd = mk_wakeup_wait_fd(&wakeup);
     if (psi.fd >= 0 && !mk_own_fd_valid(&psi))
         psi.fd = -1;
     struct pollfd fds[2] = {
-        { .fd = wake_rd.fd, .events = POLLIN },
+        { .fd = wake_fd, .events = POLLIN },
         { .fd = psi.fd, .events = POLLPRI },
     };
     int n = poll(fds, 2, timeout);   /* a negative fd is skipped */
     if (n <= 0)
         return 0;
-    if (fds[0].revents & POLLIN) {
-        char drain[64];
-        __atomic_store_n(&wake_pending, 0, __ATOMIC_RELEASE);
-        for (;;) {
-            ssize_t got = read(fds[0].fd, drain, sizeof drain);
-            if (got <= 0 && !(got < 0 && errno == EINTR))
-                break;
-        }
-    }
+    if (fds[0].revents & POLLIN)
+        mk_wakeup_take(&wakeup);
     if (psi.fd >= 0 && (fds[1].revents & (POLLERR | POLLNVAL))) {
         mk_own_fd_close(&psi);   /* the file went away (its cgroup was removed) */
         return 0;
@@ -449,7 +403,7 @@ static void start(void)
     if (!__atomic_compare_exchange_n(&state, &expect, STARTING, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;
-    if (open_wake_pipe() < 0) {
+    if (mk_wakeup_open(&wakeup) < 0) {
         mk_log(MK_LOG_INFO, "no monitor thread: pipe failed (errno %d)", errno);
         __atomic_store_n(&state, FAILED, __ATOMIC_RELEASE);
         return;
@@ -468,8 +422,7 @@ static void start(void)
     pthread_attr_destroy(&attr);
     if (rc != 0) {
         mk_log(MK_LOG_INFO, "no monitor thread: pthread_create failed (errno %d)", rc);
-        mk_own_fd_close(&wake_wr);
-        mk_own_fd_close(&wake_rd);
+        mk_wakeup_close(&wakeup);
         __atomic_store_n(&state, FAILED, __ATOMIC_RELEASE);
         return;
     }
@@ -514,7 +467,7 @@ static void consider(uint64_t total)
         if (since >= load(&wake_after) ||
             (since >= load(&wake_after_halved) &&
              mk_defrag_heap_halved(mk_heap_in_use_folded(), mk_heap_recent_peak())))
-            wake();
+            mk_wakeup_post(&wakeup);
     } else if (s == IDLE && has_work(total)) {
         start();
     }
@@ -558,10 +511,8 @@ void mk_monitor_after_fork_child(void)
 {
     /* The parent's: writing the pipe would wake the parent. Closed only
      * where the numbers are still memkit's. */
-    mk_own_fd_close(&wake_wr);
-    mk_own_fd_close(&wake_rd);
+    mk_wakeup_reset(&wakeup);
     mk_own_fd_close(&psi);
-    wake_pending = 0;
     state = IDLE;
     told = 0;
     told_at_last = 0;
