@@ -97,8 +97,8 @@ static void *finish(char *block, uint64_t class_word, size_t usable)
 }
 
 /* `live` counts a block from before it is taken until after it is back on
- * its list, so that mk_detour_open, seeing 0, knows no block is held or in
- * transit and may empty the heap. */
+ * its list, so that mk_detour_try_empty, seeing 0 once the window is
+ * closed, knows no block is held or in transit and may empty the heap. */
 static void *give_up(void)
 {
     __atomic_sub_fetch(&live, 1, __ATOMIC_RELEASE);
@@ -107,8 +107,15 @@ static void *give_up(void)
 
 void *mk_detour_alloc(size_t size, int zero)
 {
-    __atomic_add_fetch(&live, 1, __ATOMIC_ACQUIRE);
-    __atomic_add_fetch(&stats.allocations, 1, __ATOMIC_RELAXED);
+    /* A thread that saw the window open may get here after it closed,
+     * while mk_detour_try_empty wipes the heap. So it counts itself in
+     * `live` first and then looks at the window again (try_empty reads
+     * `live` after the window closed; both in one total order): either
+     * try_empty sees it and leaves the heap alone, or it sees the window
+     * closed and goes to glibc. */
+    __atomic_add_fetch(&live, 1, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&mk_detour.on, __ATOMIC_SEQ_CST))
+        return give_up();
     if (size > class_size(CLASSES - 1))
         return give_up();   /* above 256M: the caller goes to glibc */
     size_t usable = glibc_like_usable(size);
@@ -124,11 +131,18 @@ void *mk_detour_alloc(size_t size, int zero)
     if (p) {
         if (zero)
             memset(p, 0, usable);
+        __atomic_add_fetch(&stats.allocations, 1, __ATOMIC_RELAXED);
         return finish(p - HEADER, c, usable);
     }
-    uint64_t at = __atomic_fetch_add(&used, HEADER + slot, __ATOMIC_RELAXED);
-    if (at + HEADER + slot > mk_detour.size)
-        return give_up();   /* the range is full: the caller goes to glibc */
+    /* Cut only what fits: a request too big for what is left must not use
+     * up the range for the small ones after it. */
+    uint64_t at = __atomic_load_n(&used, __ATOMIC_RELAXED);
+    do {
+        if (at + HEADER + slot > mk_detour.size)
+            return give_up();   /* the range is full: the caller goes to glibc */
+    } while (!__atomic_compare_exchange_n(&used, &at, at + HEADER + slot, 1,
+                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+    __atomic_add_fetch(&stats.allocations, 1, __ATOMIC_RELAXED);
     return finish((char *)(mk_detour.base + at), c, usable);   /* fresh pages are zero */
 }
 
@@ -204,17 +218,22 @@ static int reserve(void)
  * afresh. */
 int mk_detour_try_empty(void)
 {
-    if (!used)
-        return 1;
-    if (__atomic_load_n(&mk_detour.on, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&live, __ATOMIC_ACQUIRE) != 0)
+    if (__atomic_load_n(&mk_detour.on, __ATOMIC_SEQ_CST))
         return 0;
     int saved = errno;
-    madvise((void *)mk_detour.base, used < mk_detour.size ? used : mk_detour.size,
+    /* A free that saw the window open and was held up past the close
+     * leaves its block on the list: it goes back to glibc now. */
+    free_deferred();
+    uint64_t extent = __atomic_load_n(&used, __ATOMIC_RELAXED);
+    if (!extent || __atomic_load_n(&live, __ATOMIC_SEQ_CST) != 0) {
+        errno = saved;
+        return !extent;
+    }
+    madvise((void *)mk_detour.base, extent < mk_detour.size ? extent : mk_detour.size,
             MADV_DONTNEED);
     for (unsigned c = 0; c < CLASSES; c++)
         lists[c].head = NULL;
-    used = 0;
+    __atomic_store_n(&used, 0, __ATOMIC_RELAXED);
     errno = saved;
     return 1;
 }
@@ -222,12 +241,11 @@ int mk_detour_try_empty(void)
 int mk_detour_open(void)
 {
     int saved = errno;
-    free_deferred();   /* any that landed after the last window closed */
     if (reserve() < 0) {
         errno = saved;
         return -1;
     }
-    mk_detour_try_empty();
+    mk_detour_try_empty();   /* and frees what was deferred after the last window */
     __atomic_add_fetch(&stats.windows, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&mk_detour.on, 1, __ATOMIC_SEQ_CST);
     errno = saved;

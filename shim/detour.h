@@ -46,7 +46,10 @@ extern struct mk_detour_state mk_detour MK_HIDDEN;
 /* Whether p is a detour block (exact; the slow paths). */
 static inline int mk_detour_owns(const void *p)
 {
-    return (uintptr_t)p - mk_detour.base < __atomic_load_n(&mk_detour.size, __ATOMIC_ACQUIRE);
+    /* size first: it is published after base (0 until then, which owns
+     * nothing), so a base read before it could be the 0 of before. */
+    uintptr_t size = __atomic_load_n(&mk_detour.size, __ATOMIC_ACQUIRE);
+    return (uintptr_t)p - __atomic_load_n(&mk_detour.base, __ATOMIC_RELAXED) < size;
 }
 
 static inline int mk_detouring(void)
@@ -64,9 +67,11 @@ size_t mk_detour_usable(const void *p);
 /* Puts a glibc block aside until the window closes. */
 void mk_detour_defer(void *p);
 
-/* Gives the detour heap's pages back if no block of it is held (no window
- * open). 1 when it is empty, 0 when blocks are still held. Only with
- * compactions held off (compact.c's mk_compact_tidy). */
+/* With no window open: frees the glibc blocks deferred by frees that
+ * finished after the window closed, and gives the detour heap's pages
+ * back if no block of it is held. 1 when it is empty, 0 when blocks are
+ * still held (or a window is open). Only with compactions held off
+ * (compact.c's mk_compact_tidy). */
 int mk_detour_try_empty(void);
 /* Opens the window (the compaction, before the trim): 0, or -1 when the
  * detour heap cannot be had (then nothing is detoured). */
