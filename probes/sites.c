@@ -3,9 +3,9 @@
  * Live at peak. The figure a reader wants is each site's share of the heap
  * when the heap was largest. memkit keeps it from the samples themselves:
  * the sum of all sites' live estimates is an estimate of the heap, and
- * when that sum passes its last snapshot by more than 1/64 (and at least
- * one sampling interval's worth) every site's live figure is copied to its
- * peak figure. Snapshots thus cost O(sites) about log(peak)/log(65/64)
+ * when that sum passes its last snapshot by more than 1/64 every site's
+ * live figure is copied to its peak figure (the sample that makes the new
+ * high included: one large block can be the whole peak). Snapshots thus cost O(sites) about log(peak)/log(65/64)
  * times over a run (a few hundred), never on a free, and the recorded peak
  * is within 1/64 of the sampled maximum; the report settles a last
  * snapshot when the end stands higher than the last one. The counters'
@@ -152,7 +152,7 @@ void mk_sites_live_change(struct mk_site *s, int64_t delta)
     live_total += delta;
     if (live_total > peak_total)
         peak_total = live_total;
-    if (delta > 0 && live_total > snap_total + snap_total / 64 + delta)
+    if (delta > 0 && live_total > snap_total + snap_total / 64)
         snapshot();
 }
 

@@ -1,11 +1,12 @@
 /* test_sample.c — the sampler's draw and weight: the countdowns have the
  * mean asked for and the spread of an exponential, and weighted samples
- * estimate calls and bytes without bias. */
+ * estimate calls and bytes without bias; a site's live-at-peak figure. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <math.h>
 
 #include "sample.h"
+#include "sites.h"
 #include "tls.h"
 
 Test(sample, countdowns_are_exponential_with_the_mean_asked_for)
@@ -53,4 +54,22 @@ Test(sample, weights_make_unbiased_estimates)
             estimate += mk_sample_weight(s, rate);
     }
     cr_expect(lt(dbl, fabs(estimate / n - 1), 0.03), "estimated %.0f calls of %d", estimate, n);
+}
+
+Test(sample, a_single_large_sample_is_its_sites_peak)
+{
+    /* One 64 MiB block, sampled (weight 1), then freed: the sampled heap
+     * peaked at 64 MiB, all of it this site's. */
+    const uintptr_t stack[] = { 0x1000, 0x2000 };
+    mk_sites_lock();
+    struct mk_site *s = mk_sites_get(stack, 2);
+    cr_assert_not_null(s);
+    int64_t before = mk_sites_peak_total();
+    mk_sites_live_change(s, (int64_t)64 << 20);
+    mk_sites_live_change(s, -((int64_t)64 << 20));
+    mk_sites_settle_peak();
+    mk_sites_unlock();
+    cr_expect(eq(i64, s->live_bytes, 0));
+    cr_expect(eq(i64, s->peak_live_bytes, (int64_t)64 << 20));
+    cr_expect(eq(i64, mk_sites_peak_total(), before + ((int64_t)64 << 20)));
 }
