@@ -247,16 +247,35 @@ void mk_sample_alloc(struct mk_thread *t, void *p, size_t usable)
     errno = saved;
 }
 
-void mk_sample_forget(void *p)
+void mk_sample_take(void *p, struct mk_sample_taken *out)
 {
-    uint32_t site;
-    uint64_t weight;
-    if (!mk_sampled_take(p, &site, &weight))
+    out->taken = 0;
+    if (!mk_sampled_maybe(p) || !mk_sampled_take(p, &out->site, &out->weight))
         return;
+    out->taken = 1;
     mk_sites_lock();
     mk_sampled_release_bit(p);
-    struct mk_site *s = mk_sites_at(site);
+    struct mk_site *s = mk_sites_at(out->site);
     if (s)
-        mk_sites_live_change(s, -(int64_t)weight);
+        mk_sites_live_change(s, -(int64_t)out->weight);
     mk_sites_unlock();
+}
+
+void mk_sample_forget(void *p)
+{
+    struct mk_sample_taken taken;
+    mk_sample_take(p, &taken);
+}
+
+void mk_sample_put_back(void *p, const struct mk_sample_taken *taken)
+{
+    if (!taken->taken)
+        return;
+    int saved = errno;
+    mk_sites_lock();
+    struct mk_site *s = mk_sites_at(taken->site);
+    if (s && mk_sampled_insert(p, taken->site, taken->weight) == 0)
+        mk_sites_live_change(s, (int64_t)taken->weight);
+    mk_sites_unlock();
+    errno = saved;
 }

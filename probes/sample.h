@@ -21,6 +21,18 @@
  * untouched. */
 void mk_sample_forget(void *p);
 
+/* realloc's side of it: the block may move, and the allocator may reuse
+ * its address at once, so a sampled block is taken out of the set before
+ * the call; if the call fails, the block is still the program's, as it
+ * was, and goes back in with mk_sample_put_back. */
+struct mk_sample_taken {
+    uint64_t weight;
+    uint32_t site;
+    int taken;   /* 0: p was not a sampled block */
+};
+void mk_sample_take(void *p, struct mk_sample_taken *out);
+void mk_sample_put_back(void *p, const struct mk_sample_taken *taken);
+
 /* The free path's hook: one load, and out of line only on a filter hit. */
 static inline __attribute__((always_inline)) void mk_sample_note_free(void *p)
 {

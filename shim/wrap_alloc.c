@@ -471,13 +471,16 @@ static MK_NOINLINE void *slow_realloc(void *old, size_t size)
             return mk_real.realloc(old, size);
     }
     size_t old_usable = 0;
+    struct mk_sample_taken taken = { 0 };
     if (old) {
         old_usable = mk_usable_size(old);
-        mk_sample_note_free(old);
+        mk_sample_take(old, &taken);
     }
     t->in_real = 1;
     void *p = mk_real.realloc(old, size);
     t->in_real = 0;
+    if (!p && size)
+        mk_sample_put_back(old, &taken);   /* failed: the block is as it was */
     note_realloc(t, t->block, t->shared, MK_KIND_REALLOC, old, old_usable, size, p,
                  p ? new_usable(p, size) : 0);
     return p;
@@ -495,10 +498,11 @@ MEMKIT_API void *realloc(void *old, size_t size)
     size_t old_usable = 0;
     if (old) {
         size_t head = mk_glibc_head(old);
-        if (MK_UNLIKELY(mk_glibc_head_mapped(head)))
-            return slow_realloc(old, size);   /* mmapped, a bootstrap or detour block */
+        /* mmapped, a bootstrap or detour block; or a sampled one, which a
+         * failed call must leave sampled (slow_realloc) */
+        if (MK_UNLIKELY(mk_glibc_head_mapped(head) || mk_sampled_maybe(old)))
+            return slow_realloc(old, size);
         old_usable = mk_glibc_head_usable(head);
-        mk_sample_note_free(old);
     }
     mk_count_call_ahead(b, MK_KIND_REALLOC, size);
     void *p = mk_real.realloc(old, size);
@@ -541,13 +545,16 @@ MEMKIT_API void *reallocarray(void *old, size_t n, size_t size)
     if (route == 0)
         return mk_real.reallocarray(old, n, size);
     size_t old_usable = 0;
+    struct mk_sample_taken taken = { 0 };
     if (old) {
         old_usable = mk_usable_size(old);
-        mk_sample_note_free(old);
+        mk_sample_take(old, &taken);
     }
     t->in_real = 1;
     void *p = mk_real.reallocarray(old, n, size);
     t->in_real = 0;
+    if (!p && (overflow || total))
+        mk_sample_put_back(old, &taken);   /* failed: the block is as it was */
     /* On overflow the result is NULL and the requested size never mattered. */
     note_realloc(t, t->block, t->shared, MK_KIND_REALLOCARRAY, old, old_usable,
                  overflow ? SIZE_MAX : total, p, p ? new_usable(p, total) : 0);

@@ -12,6 +12,7 @@
  *     badstack  allocates with a frame pointer and return address libunwind
  *               cannot follow (the process must not crash).
  */
+#include <errno.h>
 #include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -107,6 +108,29 @@ static void bad_stack(void)
     }
 }
 
+/* A sampled block whose realloc and reallocarray fail: it is still live,
+ * as it was, and its site must still count it. */
+__attribute__((noinline)) static int failed_reallocs(void)
+{
+    unsigned char *p = malloc(64 * 1024);
+    if (!p)
+        return 1;
+    memset(p, 0x5a, 64 * 1024);
+    volatile size_t huge = SIZE_MAX / 4;   /* volatile: no compile-time overflow warning */
+    for (int i = 0; i < 100; i++) {
+        errno = 0;
+        if (realloc(p, huge * 2) != NULL || errno != ENOMEM)
+            return 1;
+        if (reallocarray(p, huge, 8) != NULL || errno != ENOMEM)
+            return 1;
+    }
+    if (p[0] != 0x5a || p[64 * 1024 - 1] != 0x5a)
+        return 1;
+    sink = p;   /* live at exit */
+    printf("held %zu\n", malloc_usable_size(p));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "volumes";
@@ -131,6 +155,8 @@ int main(int argc, char **argv)
         leaky();
     } else if (strcmp(mode, "deep") == 0) {
         printf("allocated %lu\n", recurse(2000));
+    } else if (strcmp(mode, "failed-realloc") == 0) {
+        return failed_reallocs();
     } else if (strcmp(mode, "badstack") == 0) {
         bad_stack();
         printf("survived\n");

@@ -6,7 +6,8 @@
 #          prints, the leak shown with its function and line (libdw);
 # fork:    a child forked with sampling on leaves its own sites;
 # deep:    2000 frames of recursion, stacks cut at MEMKIT_STACK_DEPTH;
-# badstack: a frame libunwind cannot follow must not crash the program.
+# badstack: a frame libunwind cannot follow must not crash the program;
+# failed-realloc: a sampled block whose realloc fails stays live at its site.
 . "$(dirname "$0")/lib.sh"
 LIB=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 PROG=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -83,6 +84,22 @@ badstack)
     grep -q survived out.txt || fail "no 'survived'"
     rep=$(ls r.*.json | head -1)
     [ -n "$rep" ] || fail "no report"
+    ;;
+failed-realloc)
+    # 64 KiB at a 4K interval: sampled for certain (weight 1).
+    run_shim env MEMKIT_SAMPLE=4K "$PROG" failed-realloc > out.txt ||
+        fail "sitesload failed-realloc failed: $(cat out.txt)"
+    held=$(awk '/^held/{print $2}' out.txt)
+    [ -n "$held" ] || fail "no 'held' line"
+    rep=$(ls r.*.json | head -1)
+    "$PY" - "$rep" "$held" <<'PY' || fail "the block whose realloc failed is not live at its site"
+import json, sys
+r = json.load(open(sys.argv[1]))
+held = int(sys.argv[2])
+live = sum(s["live_bytes_est"] for s in r["sites"])
+print(f"  live at exit over all sites: {live} (held {held})")
+sys.exit(0 if abs(live - held) <= 0.15 * held else 1)
+PY
     ;;
 *)
     fail "unknown case $CASE"
