@@ -163,9 +163,13 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
-    /* Only this thread is left; if a signal handler forked in the middle
-     * of its own record(), that one finishes in the child too. */
-    __atomic_store_n(&recording, self_recording, __ATOMIC_SEQ_CST);
+    /* Only this thread is left, and no other records. A signal handler
+     * may have forked anywhere in this thread's own record(), even between
+     * setting self_recording and counting itself: the count starts at 0,
+     * and the interrupted record()'s decrement stops there (taking the
+     * count from self_recording left it at 1 in those two places, and the
+     * child's next fork waited for ever). */
+    __atomic_store_n(&recording, 0, __ATOMIC_SEQ_CST);
     mk_sites_after_fork_child();
     __atomic_store_n(&forks_pending, 0, __ATOMIC_SEQ_CST);
 }
@@ -181,7 +185,10 @@ static void record(void *p, size_t usable, uint64_t rate)
     __atomic_add_fetch(&recording, 1, __ATOMIC_SEQ_CST);
     if (!__atomic_load_n(&forks_pending, __ATOMIC_SEQ_CST))
         record_locked_out(p, usable, rate);
-    __atomic_sub_fetch(&recording, 1, __ATOMIC_SEQ_CST);
+    int n = __atomic_load_n(&recording, __ATOMIC_RELAXED);
+    while (n > 0 && !__atomic_compare_exchange_n(&recording, &n, n - 1, 1,
+                                                  __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        ;
     self_recording = 0;
 }
 
