@@ -142,8 +142,11 @@ static int backtrace_here(void **out, int max)
  * waits for the stream, whose holder waits for the sites lock, whose
  * holder waits in fork for the list lock). Outside record(), the sites
  * lock guards only a free's or the report's few stores; the child frees
- * it if a thread now gone held it (sites.c). The handlers are registered
- * at the first sample. */
+ * it if a thread now gone held it (sites.c). A thread in record() that
+ * waits for the sites lock gives up its sample once a fork is pending:
+ * the holder may be the forking thread (a signal handler that forks,
+ * interrupting it inside the lock). The handlers are registered at the
+ * first sample. */
 static int forks_pending, recording, atfork_registered;
 /* This thread is inside record(): a signal handler that forks must not
  * wait for its own thread (nor for the sites lock it holds: sites.c). */
@@ -212,7 +215,10 @@ static void record_locked_out(void *p, size_t usable, uint64_t rate)
      * the way in and the way out. */
     uint64_t live = (uint64_t)(float)((double)usable * w);
 
-    mk_sites_lock();
+    /* A fork waiting for this thread while the lock's holder is the
+     * forking thread itself: this sample is dropped, and fork goes on. */
+    if (!mk_sites_lock_unless_forking(&forks_pending))
+        return;
     struct mk_site *s = mk_sites_get((const uintptr_t *)(raw + skip), depth);
     if (s) {
         s->alloc_calls += w;
@@ -260,12 +266,17 @@ void mk_sample_take(void *p, struct mk_sample_taken *out)
     if (!mk_sampled_maybe(p) || !mk_sampled_take(p, &out->site, &out->weight))
         return;
     out->taken = 1;
+    /* busy: a signal handler that allocates meanwhile passes straight
+     * through, and never samples, which would wait for this lock. */
+    uint8_t busy = mk_self.busy;
+    mk_self.busy = 1;
     mk_sites_lock();
     mk_sampled_release_bit(p);
     struct mk_site *s = mk_sites_at(out->site);
     if (s)
         mk_sites_live_change(s, -(int64_t)out->weight);
     mk_sites_unlock();
+    mk_self.busy = busy;
 }
 
 void mk_sample_forget(void *p)
@@ -279,10 +290,13 @@ void mk_sample_put_back(void *p, const struct mk_sample_taken *taken)
     if (!taken->taken)
         return;
     int saved = errno;
+    uint8_t busy = mk_self.busy;
+    mk_self.busy = 1;
     mk_sites_lock();
     struct mk_site *s = mk_sites_at(taken->site);
     if (s && mk_sampled_insert(p, taken->site, taken->weight) == 0)
         mk_sites_live_change(s, (int64_t)taken->weight);
     mk_sites_unlock();
+    mk_self.busy = busy;
     errno = saved;
 }

@@ -69,6 +69,18 @@ void mk_sites_lock(void)
     held_here = 1;
 }
 
+int mk_sites_lock_unless_forking(const int *forks_pending)
+{
+    while (__atomic_exchange_n(&sites_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&sites_lock, __ATOMIC_RELAXED)) {
+            if (__atomic_load_n(forks_pending, __ATOMIC_SEQ_CST))
+                return 0;
+            __builtin_ia32_pause();
+        }
+    held_here = 1;
+    return 1;
+}
+
 void mk_sites_unlock(void)
 {
     held_here = 0;

@@ -27,6 +27,12 @@ struct mk_site {
 };
 
 void mk_sites_lock(void);
+/* As mk_sites_lock, for a thread that fork waits for (sample.c): gives up
+ * and returns 0 while it waits, once *forks_pending is set. The holder may
+ * be the forking thread itself (a signal handler that interrupted it
+ * inside the lock forks), which would otherwise wait for this thread
+ * for ever. */
+int mk_sites_lock_unless_forking(const int *forks_pending);
 void mk_sites_unlock(void);
 /* This thread holds the lock (a signal handler interrupted it there). */
 int mk_sites_held_here(void);

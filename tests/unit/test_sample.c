@@ -1,10 +1,16 @@
 /* test_sample.c — the sampler's draw and weight: the countdowns have the
  * mean asked for and the spread of an exponential, and weighted samples
- * estimate calls and bytes without bias; a site's live-at-peak figure. */
+ * estimate calls and bytes without bias; a site's live-at-peak figure; a
+ * fork from a thread that holds the sites lock while another samples. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <math.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "counters.h"
+#include "options.h"
 #include "sample.h"
 #include "sites.h"
 #include "tls.h"
@@ -72,4 +78,38 @@ Test(sample, a_single_large_sample_is_its_sites_peak)
     cr_expect(eq(i64, s->live_bytes, 0));
     cr_expect(eq(i64, s->peak_live_bytes, (int64_t)64 << 20));
     cr_expect(eq(i64, mk_sites_peak_total(), before + ((int64_t)64 << 20)));
+}
+
+/* A thread that takes a sample: its first allocation is far past any
+ * sample point, so it records its stack and then waits for the sites
+ * lock, which the main thread holds. */
+static void *sampling_thread(void *arg)
+{
+    static char block[64];
+    (void)arg;
+    mk_sample_alloc(&mk_self, block, (size_t)1 << 40);
+    return NULL;
+}
+
+/* The main thread holds the sites lock (as a free of a sampled block does)
+ * and forks, as a signal handler that interrupted it there would: fork's
+ * prepare handler waits for threads inside a sample, and the one waiting
+ * for that lock must give its sample up, or neither goes on. */
+Test(sample, fork_from_the_lock_holder_while_another_thread_samples, .timeout = 20)
+{
+    mk_options_load_env();   /* MEMKIT_SAMPLE: its default, 512K */
+    mk_sites_lock();
+    pthread_t t;
+    cr_assert(pthread_create(&t, NULL, sampling_thread, NULL) == 0);
+    usleep(200 * 1000);   /* it unwinds, registers the fork handlers, waits for the lock */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    cr_assert(pid > 0);
+    int status;
+    cr_assert(waitpid(pid, &status, 0) == pid);
+    int exited_0 = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    cr_assert(exited_0);
+    mk_sites_unlock();
+    cr_assert(pthread_join(t, NULL) == 0);
 }
