@@ -124,6 +124,10 @@ int mk_compact_run(const struct mk_compact_input *in, struct mk_compaction *out)
                         ? in->released_total - released_at_last : 0;
     uint64_t t0 = mk_now_ns();
     c.t_ns = t0 > in->start_ns ? t0 - in->start_ns : 0;
+    /* What the last window's detour heap held goes back first: its pages
+     * are not what this compaction returns (and would inflate the figure
+     * the back-off judges by). */
+    mk_detour_try_empty();
     c.rss_before = mk_proc_rss();
     if (in->aggressive)
         drain_pools(&c);

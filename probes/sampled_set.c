@@ -5,7 +5,7 @@
  * and never back to empty, so a lookup may stop at the first empty slot.
  * Insertions are serialised by the sites lock; a removal is a CAS of the
  * key to the tombstone by the one thread freeing that block. The table
- * (4 MiB of address space, pages touched as used) is mapped at the first
+ * (1 MiB of address space, pages touched as used) is mapped at the first
  * sample, so a process that never samples has none. */
 #include "sampled_set.h"
 #include "real.h"
