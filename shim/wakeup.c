@@ -46,11 +46,14 @@ void mk_wakeup_post(struct mk_wakeup *w)
 int mk_wakeup_wait_fd(struct mk_wakeup *w)
 {
     if (!mk_own_fd_valid(&w->rd) || !mk_own_fd_valid(&w->wr)) {
-        /* Forgotten, not closed: the numbers may be the program's now. */
-        w->rd.fd = -1;
-        __atomic_store_n(&w->wr.fd, -1, __ATOMIC_RELEASE);
-        mk_wakeup_open(w);
+        /* The end that is still memkit's is closed; the other is forgotten
+         * (its number may be the program's now). pending is cleared before
+         * the new write end is published: a poster that still sees it set
+         * meanwhile writes nothing, and the waiter, about to decide, sees
+         * what it was about. */
+        mk_wakeup_close(w);
         __atomic_store_n(&w->pending, 0, __ATOMIC_RELEASE);
+        mk_wakeup_open(w);
     }
     return w->rd.fd;
 }

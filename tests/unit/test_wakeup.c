@@ -1,7 +1,7 @@
 /* test_wakeup.c — the monitor's wake-up pipe (shim/wakeup.h): a post
  * wakes the waiter, posts between two takes write one byte, no post is
- * lost while the waiter takes, and the program's files behind reused
- * numbers are never written. */
+ * lost while the waiter takes, the program's files behind reused numbers
+ * are never written, and an end the program left open is not leaked. */
 #include "wakeup.h"
 
 #include <criterion/criterion.h>
@@ -130,5 +130,22 @@ Test(wakeup, a_number_the_program_reused_is_never_written)
     cr_assert_eq(fcntl(old_wr, F_GETFD), 0, "the program's descriptor was closed");
     close(old_wr);
     close(file);
+    mk_wakeup_close(&w);
+}
+
+Test(wakeup, the_end_the_program_left_is_closed_when_the_pipe_is_made_anew)
+{
+    struct mk_wakeup w = MK_WAKEUP_NONE;
+    cr_assert_eq(mk_wakeup_open(&w), 0);
+    close(w.rd.fd);   /* the program closes one of memkit's numbers */
+    int fd = mk_wakeup_wait_fd(&w);
+    cr_assert_geq(fd, 0);
+    /* memkit's numbers (900 and up) are the new pipe's two, no more. */
+    int high = 0;
+    for (int n = 900; n < 1024; n++)
+        high += fcntl(n, F_GETFD) != -1;
+    cr_assert_eq(high, 2, "%d descriptors from 900 up: the old write end was left open", high);
+    mk_wakeup_post(&w);
+    cr_assert(readable(fd, 0));
     mk_wakeup_close(&w);
 }
