@@ -30,7 +30,11 @@
  * Plain atomics: the free path, memkit_notify_released and the monitor
  * meet here, and a fork child (possibly forked from a signal handler)
  * resets it all without taking anything. */
-enum { IDLE, STARTING, RUNNING, FAILED };
+enum { IDLE, STARTING, RUNNING };
+/* A start that failed (no descriptor or thread to be had) is tried again
+ * after this long, not at once on every check. */
+#define MK_START_RETRY_NS 1000000000ull
+static uint64_t start_retry_at;
 #define TIDY_FIRST_NS 1000000000ull    /* 1 s */
 #define TIDY_MAX_NS   60000000000ull   /* 1 min */
 /* glibc ends a process when its last thread ends, counting this one: when
@@ -107,6 +111,11 @@ static void start_for_outputs(void)
 
 void mk_timeline_point_now(int event, int read_rss)
 {
+    /* Before the constructor has taken the start time (a library's
+     * constructor that frees first), a point would carry the machine's
+     * uptime and hold every later one back. */
+    if (!mk_process()->start_mono_ns)
+        return;
     struct mk_timeline_point p = {
         .t_ns = mk_now_ns() - mk_process()->start_mono_ns,
         .heap = mk_heap_in_use_folded(),
@@ -279,6 +288,10 @@ static void *monitor_main(void *arg)
 {
     (void)arg;
     mk_self.busy = 1;   /* everything this thread allocates is memkit's */
+    /* Named from inside: for itself glibc uses prctl, where naming
+     * another thread opens /proc/self/task/N/comm at the lowest free
+     * number, from inside the program's free. */
+    pthread_setname_np(pthread_self(), "memkit");
     mk_pressure_init();
     uint64_t pressure_until = 0;   /* a PSI event counts as pressure for a while */
     uint64_t next_sample = 0;
@@ -395,17 +408,28 @@ static void *monitor_main(void *arg)
     return NULL;
 }
 
-/* Starts the thread, once per process. With every signal blocked (the
+/* Back to idle, to be tried again in a while: a process briefly out of
+ * descriptors or threads must not lose its monitor for good. */
+static void start_failed(void)
+{
+    __atomic_store_n(&start_retry_at, mk_now_ns() + MK_START_RETRY_NS, __ATOMIC_RELAXED);
+    __atomic_store_n(&state, IDLE, __ATOMIC_RELEASE);
+}
+
+/* Starts the thread, once per process (a start that failed is tried again
+ * a second later). With every signal blocked (the
  * program's handlers must never run on it) and detached. */
 static void start(void)
 {
+    if (mk_now_ns() < __atomic_load_n(&start_retry_at, __ATOMIC_RELAXED))
+        return;
     int expect = IDLE;
     if (!__atomic_compare_exchange_n(&state, &expect, STARTING, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
         return;
     if (mk_wakeup_open(&wakeup) < 0) {
         mk_log(MK_LOG_INFO, "no monitor thread: pipe failed (errno %d)", errno);
-        __atomic_store_n(&state, FAILED, __ATOMIC_RELEASE);
+        start_failed();
         return;
     }
 
@@ -423,10 +447,9 @@ static void start(void)
     if (rc != 0) {
         mk_log(MK_LOG_INFO, "no monitor thread: pthread_create failed (errno %d)", rc);
         mk_wakeup_close(&wakeup);
-        __atomic_store_n(&state, FAILED, __ATOMIC_RELEASE);
+        start_failed();
         return;
     }
-    pthread_setname_np(tid, "memkit");
     __atomic_store_n(&state, RUNNING, __ATOMIC_RELEASE);
 }
 
@@ -514,6 +537,7 @@ void mk_monitor_after_fork_child(void)
     mk_wakeup_reset(&wakeup);
     mk_own_fd_close(&psi);
     state = IDLE;
+    start_retry_at = 0;
     told = 0;
     told_at_last = 0;
     wake_after = 1;
