@@ -226,12 +226,15 @@ int mk_prom_write(void)
     if (mk_expand_output_path(MK_OPT_PROM, path, sizeof path) <= 0)
         return -1;
     if (__atomic_load_n(&ended, __ATOMIC_ACQUIRE) ||
-        __atomic_exchange_n(&writing, 1, __ATOMIC_ACQUIRE))
+        __atomic_exchange_n(&writing, 1, __ATOMIC_SEQ_CST))
         return -1;
     int saved = errno;
     char *buf = mk_pages_alloc(PROM_TEXT_MAX);
     int rc = -1;
-    if (buf && !__atomic_load_n(&ended, __ATOMIC_ACQUIRE)) {
+    /* After `writing` is set (against mk_prom_at_exit's ended-then-writing,
+     * both in one order): either exit waits for this write, or it is
+     * skipped here. */
+    if (buf && !__atomic_load_n(&ended, __ATOMIC_SEQ_CST)) {
         size_t n = mk_prom_format(buf, PROM_TEXT_MAX);
         if (n >= PROM_TEXT_MAX)
             mk_log(MK_LOG_INFO, "MEMKIT_PROM: the metrics passed %u bytes", PROM_TEXT_MAX);
@@ -248,13 +251,15 @@ int mk_prom_write(void)
 
 void mk_prom_at_exit(void)
 {
-    __atomic_store_n(&ended, 1, __ATOMIC_RELEASE);
-    if (!__atomic_load_n(&written, __ATOMIC_ACQUIRE))
-        return;
-    for (int ms = 0; __atomic_load_n(&writing, __ATOMIC_ACQUIRE) && ms < 2000; ms++) {
+    /* No write starts after this; one under way is waited for before
+     * `written` is looked at (its rename may still be to come). */
+    __atomic_store_n(&ended, 1, __ATOMIC_SEQ_CST);
+    for (int ms = 0; __atomic_load_n(&writing, __ATOMIC_SEQ_CST) && ms < 2000; ms++) {
         struct timespec one = { 0, 1000000 };
         nanosleep(&one, NULL);
     }
+    if (!__atomic_load_n(&written, __ATOMIC_ACQUIRE))
+        return;
     int saved = errno;
     char path[PATH_MAX];
     if (mk_expand_output_path(MK_OPT_PROM, path, sizeof path) > 0)
