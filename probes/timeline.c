@@ -47,12 +47,22 @@ static void downsample(void)
 
 void mk_timeline_add(const struct mk_timeline_point *p)
 {
-    if (!try_lock())
-        return;
+    /* A plain point that finds the table busy is skipped (another is due
+     * soon); an event waits for the writer's few stores, within bounds (a
+     * writer that never lets go: this thread, interrupted in here). */
+    int tries = p->event == MK_TL_SAMPLE ? 1 : 100000;
+    while (!try_lock())
+        if (--tries <= 0)
+            return;
     if (p->event != MK_TL_SAMPLE || count == 0 || p->t_ns >= last_t + resolution) {
         if (count == MK_TIMELINE_POINTS)
             downsample();
-        points[count] = *p;
+        /* Oldest first: a compaction's start is added when it ends, after
+         * points the program's threads took meanwhile. */
+        size_t i = count;
+        for (; i > 0 && points[i - 1].t_ns > p->t_ns; i--)
+            points[i] = points[i - 1];
+        points[i] = *p;
         __atomic_store_n(&count, count + 1, __ATOMIC_RELAXED);
         if (p->t_ns > last_t)
             __atomic_store_n(&last_t, p->t_ns, __ATOMIC_RELAXED);

@@ -1,5 +1,5 @@
-/* test_timeline.c — the timeline stays bounded, keeps its events, and says
- * its resolution. */
+/* test_timeline.c — the timeline stays bounded, keeps its events in time
+ * order, and says its resolution. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
@@ -51,4 +51,22 @@ Test(timeline, a_long_life_is_downsampled_and_stays_bounded, .init = mk_timeline
             cr_assert(ge(u64, out[i].t_ns, out[i - 1].t_ns), "in order");
     }
     cr_expect(eq(sz, events, 59), "every event kept");
+}
+
+Test(timeline, an_event_added_late_lands_in_time_order, .init = mk_timeline_reset)
+{
+    /* A compaction starts at 20 ms and ends at 50 ms; the program's
+     * threads add points meanwhile; its start is added when it ends. */
+    add(0, MK_TL_SAMPLE);
+    add(30 * MS, MK_TL_SAMPLE);
+    add(40 * MS, MK_TL_SAMPLE);
+    add(20 * MS, MK_TL_COMPACT_BEGIN);
+    add(50 * MS, MK_TL_COMPACT_END);
+    uint64_t res;
+    size_t n = mk_timeline_copy(out, MK_TIMELINE_POINTS, &res);
+    cr_assert(eq(sz, n, 5));
+    for (size_t i = 1; i < n; i++)
+        cr_expect(ge(u64, out[i].t_ns, out[i - 1].t_ns), "point %zu out of order", i);
+    cr_expect(eq(u32, out[1].event, MK_TL_COMPACT_BEGIN));
+    cr_expect(eq(u64, out[1].t_ns, 20 * MS));
 }
