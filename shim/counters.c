@@ -308,28 +308,42 @@ void mk_counters_request_checks(void)
 
 /* ---- reading --------------------------------------------------------------- */
 
-static void add_block(struct mk_counter_block *sum, const struct mk_counter_block *b)
-{
 #define ADD(field) sum->field += __atomic_load_n(&b->field, __ATOMIC_RELAXED)
-    ADD(free_calls);
-    ADD(free_bytes);
+static void add_allocated(struct mk_counter_block *sum, const struct mk_counter_block *b)
+{
     ADD(failures);
     for (int k = 0; k < MK_KIND_COUNT; k++) {
         ADD(kind[k].calls);
         ADD(kind[k].bytes);
         ADD(kind[k].requested);
     }
-#undef ADD
 }
 
-/* Every block's cumulative counters, summed. */
+static void add_freed(struct mk_counter_block *sum, const struct mk_counter_block *b)
+{
+    ADD(free_calls);
+    ADD(free_bytes);
+}
+#undef ADD
+
+/* Every block's cumulative counters, summed: everything allocated first,
+ * then everything freed. Read the other way, a snapshot held up between
+ * the two (preempted, or a signal) would count blocks handed out
+ * meanwhile and not their frees, and put a heap in use that never was
+ * into the peak; read this way, it is never above the heap at the moment
+ * between the two passes. Each count is still one read: exact. */
 static void sum_blocks(struct mk_counter_block *sum)
 {
     memset(sum, 0, sizeof *sum);
     for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
         for (size_t i = 0; i < c->count; i++)
-            add_block(sum, &c->blocks[i]);
-    add_block(sum, &shared_block);
+            add_allocated(sum, &c->blocks[i]);
+    add_allocated(sum, &shared_block);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
+        for (size_t i = 0; i < c->count; i++)
+            add_freed(sum, &c->blocks[i]);
+    add_freed(sum, &shared_block);
 }
 
 void mk_counters_snapshot(struct mk_totals *out)

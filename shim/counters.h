@@ -11,9 +11,11 @@
  * thread folds its block's net change into it (MK_FOLD_STEP, below; and
  * at thread exit), so what it has not folded lies between -MK_FOLD_BYTES
  * and +MK_FOLD_BYTES.
- * The recorded peak is therefore at most (threads allocating at that
- * moment) x MK_FOLD_BYTES below the true one; every snapshot also raises
- * it to the exact current figure. Neither side keeps a running heap
+ * The recorded peak is therefore within (threads allocating or freeing at
+ * that moment) x MK_FOLD_BYTES of the true one, either way (a thread that
+ * has freed more than it folded leaves the global figure above the true
+ * heap until it folds); every snapshot also raises it to the exact
+ * current figure (counters.c reads it so that it is never above one). Neither side keeps a running heap
  * figure per call: the fold reads it from the block's own counters, and
  * the trigger is a countdown the wrappers already keep (the sample
  * countdown on the allocation side, the release check's mark on the free
