@@ -28,11 +28,18 @@ struct entry {
     struct mk_site site;         /* ends with the stack: the key */
 };
 
-static int sites_lock;
-/* This thread holds the lock: a signal handler that interrupted the
- * holder (and forks, or exits and so writes the report) must neither wait
- * for its own thread nor read a table caught in the middle of a change. */
-static __thread int held_here __attribute__((tls_model("initial-exec")));
+/* 0, or the holder's id (the address of its own `me`): whether this very
+ * thread holds the lock is then one compare, with no moment between taking
+ * the lock and saying so. A signal handler that interrupted the holder
+ * (and forks, or exits and so writes the report) must neither wait for
+ * its own thread nor read a table caught in the middle of a change. */
+static uintptr_t sites_lock;
+static __thread char me __attribute__((tls_model("initial-exec")));
+
+static uintptr_t my_id(void)
+{
+    return (uintptr_t)&me;
+}
 static struct entry *table;
 static struct mk_site **by_index;    /* MK_SITES_MAX slots, mapped at first use */
 static uint32_t count;
@@ -61,40 +68,46 @@ static void *arena_alloc(size_t n)
     return p;
 }
 
+/* Takes the lock; gives up (0) while it waits once *stop is set, when
+ * stop is not NULL. */
+static int take(const int *stop)
+{
+    uintptr_t id = my_id(), expect = 0;
+    while (!__atomic_compare_exchange_n(&sites_lock, &expect, id, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+        while (__atomic_load_n(&sites_lock, __ATOMIC_RELAXED)) {
+            if (stop && __atomic_load_n(stop, __ATOMIC_SEQ_CST))
+                return 0;
+            __builtin_ia32_pause();
+        }
+        expect = 0;
+    }
+    return 1;
+}
+
 void mk_sites_lock(void)
 {
-    while (__atomic_exchange_n(&sites_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&sites_lock, __ATOMIC_RELAXED))
-            __builtin_ia32_pause();
-    held_here = 1;
+    take(NULL);
 }
 
 int mk_sites_lock_unless_forking(const int *forks_pending)
 {
-    while (__atomic_exchange_n(&sites_lock, 1, __ATOMIC_ACQUIRE))
-        while (__atomic_load_n(&sites_lock, __ATOMIC_RELAXED)) {
-            if (__atomic_load_n(forks_pending, __ATOMIC_SEQ_CST))
-                return 0;
-            __builtin_ia32_pause();
-        }
-    held_here = 1;
-    return 1;
+    return take(forks_pending);
 }
 
 void mk_sites_unlock(void)
 {
-    held_here = 0;
     __atomic_store_n(&sites_lock, 0, __ATOMIC_RELEASE);
 }
 
 int mk_sites_held_here(void)
 {
-    return held_here;
+    return __atomic_load_n(&sites_lock, __ATOMIC_RELAXED) == my_id();
 }
 
 int mk_sites_lock_unless_held_here(void)
 {
-    if (held_here)
+    if (mk_sites_held_here())
         return 0;
     mk_sites_lock();
     return 1;
@@ -105,7 +118,7 @@ void mk_sites_after_fork_child(void)
     /* Held by this thread: a signal handler forked in the middle of this
      * thread's own change, which finishes (and unlocks) in the child too
      * if the handler returns. Held by another thread: it is gone. */
-    if (!held_here)
+    if (!mk_sites_held_here())
         __atomic_store_n(&sites_lock, 0, __ATOMIC_RELEASE);
 }
 
