@@ -3,6 +3,7 @@
 #include "monitor.h"
 #include "compact.h"
 #include "counters.h"
+#include "loader_text.h"
 #include "log.h"
 #include "options.h"
 #include "own_fd.h"
@@ -423,6 +424,10 @@ static void start(void)
 {
     if (mk_now_ns() < __atomic_load_n(&start_retry_at, __ATOMIC_RELAXED))
         return;
+    /* Not from a free the loader makes for glibc: glibc may hold the lock
+     * pthread_create needs (loader_text.h). The next free will do. */
+    if (mk_loader_text_has(mk_self.free_caller))
+        return;
     int expect = IDLE;
     if (!__atomic_compare_exchange_n(&state, &expect, STARTING, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
@@ -520,6 +525,7 @@ void mk_release_check(struct mk_thread *t, struct mk_counter_block *b)
 
     consider(total);
     mk_timeline_point_now(MK_TL_SAMPLE, 0);   /* inside free: no /proc read */
+    t->free_caller = 0;
     t->busy = busy;
     errno = saved;
 }

@@ -44,6 +44,10 @@ struct mk_thread {
     /* Inside libunwind, taking a sample: a pipe it opens is moved high
      * (wrap_pipe.c). */
     uint8_t unwinding;
+    /* Who called free, when its counting went out of line (0: not known):
+     * the monitor does not start from a free the loader makes while glibc
+     * holds its own locks (loader_text.h). */
+    uintptr_t free_caller;
 };
 
 /* The gate of a thread on the fast path: own_glibc alone. */

@@ -33,6 +33,9 @@
 #define MK_MIN_ALIGN 16
 #define MK_ALWAYS_INLINE inline __attribute__((always_inline))
 #define MK_NOINLINE __attribute__((noinline))
+/* free's caller, in the functions free reaches by a jump (their return
+ * address is the one free was called from): tls.h free_caller. */
+#define MK_FREE_CALLER() ((uintptr_t)__builtin_return_address(0))
 
 /* The thread's own block when the glibc fast path may run, else NULL. A
  * thread has a block only once memkit counts (blocks are claimed on the
@@ -259,6 +262,7 @@ static MK_NOINLINE void slow_free(void *p)
     t->in_real = 1;
     mk_real.free(p);
     t->in_real = 0;
+    t->free_caller = MK_FREE_CALLER();
     mk_count_free_in(t, t->block, t->shared, usable);
 }
 
@@ -290,6 +294,7 @@ static MK_NOINLINE void free_detoured(void *p)
 static MK_NOINLINE void free_after_event(struct mk_thread *t, struct mk_counter_block *b,
                                          void *p)
 {
+    t->free_caller = MK_FREE_CALLER();
     mk_free_event(t, b);
     mk_real.free(p);
 }
@@ -304,8 +309,10 @@ static MK_NOINLINE void free_mapped(struct mk_thread *t, struct mk_counter_block
         free_detoured(p);
         return;
     }
-    if (mk_count_own_free(b, mk_glibc_usable(p)))
+    if (mk_count_own_free(b, mk_glibc_usable(p))) {
+        t->free_caller = MK_FREE_CALLER();
         mk_free_event(t, b);
+    }
     mk_real.free(p);
 }
 

@@ -32,6 +32,14 @@ run "$T/busy" "$T/busy.d" LD_PRELOAD="$MEMKIT_LIB" "${BUSY[@]}" -- "$BIN" "${STE
 same "monitor, compactions and sampling running" "$T/plain" "$T/busy" stderr
 check "$T/busy.d" --count 23 --distinct-pids
 
+# glibc frees a joined thread's dynamic TLS under its own stack cache
+# lock; with memkit's defaults those 96 MiB are the first release large
+# enough to start the monitor thread, which must not start from there.
+run "$T/tls.plain" "$T/tls.plain.d" -- "$BIN" tls-join "$LIB"
+run "$T/tls" "$T/tls.d" LD_PRELOAD="$MEMKIT_LIB" -- "$BIN" tls-join "$LIB"
+same "tls-join (the first large release made by glibc)" "$T/tls.plain" "$T/tls" stderr
+check "$T/tls.d" --count 1
+
 # The program's last thread ends without exit (main by pthread_exit; a
 # fork child's only thread by returning), with memkit's monitor thread
 # running: the process still ends, status 0, and reports.

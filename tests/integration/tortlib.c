@@ -1,5 +1,7 @@
 /* tortlib.c — a library torture.c opens with dlopen (and RTLD_DEEPBIND):
- * it allocates in its constructor and hands blocks to the program. */
+ * it allocates in its constructor and hands blocks to the program; and it
+ * has 96 MiB of thread-local storage, which glibc allocates for a thread
+ * that touches it and frees when the thread is gone. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,4 +30,13 @@ void *tortlib_make(size_t n)
 void tortlib_drop(void *p)
 {
     free(p);
+}
+
+/* Exported, so that the compiler keeps it (only written here). */
+__thread char tortlib_tls[96 << 20];
+
+void tortlib_touch_tls(void)
+{
+    tortlib_tls[0] = 1;
+    tortlib_tls[sizeof tortlib_tls - 1] = 1;
 }

@@ -28,6 +28,9 @@
  *                   samples, and libunwind opens its pipe on the first
  *                   sample), opens a file: it gets descriptor 0, and
  *                   nothing else is open below 10
+ *   tls-join LIB    a thread on the program's own stack touches LIB's 96
+ *                   MiB of thread-local storage and is joined (glibc frees
+ *                   it under its stack cache lock)
  *   fd-table        prints the size of its descriptor table (FDSize) and
  *                   that of a fork child: memkit grows it in advance
  *                   (output differs under memkit: compared on its own)
@@ -525,6 +528,38 @@ static void sample_fds(void)
     printf("\n");
 }
 
+/* ---- tls-join ----
+ * A thread on a stack of the program's own touches a dlopen'ed library's
+ * 96 MiB of thread-local storage; pthread_join frees it while glibc holds
+ * its thread-stack cache lock. Those 96 MiB are the process's first large
+ * release: memkit must not start its monitor thread from inside that free
+ * (pthread_create would wait for the same lock, for ever). */
+static void *touch_tls(void *fn)
+{
+    ((void (*)(void))fn)();
+    return NULL;
+}
+
+static void tls_join(const char *lib)
+{
+    void *h = dlopen(lib, RTLD_NOW);
+    void *fn = h ? dlsym(h, "tortlib_touch_tls") : NULL;
+    check(fn != NULL, "tls-join: dlopen");
+    if (!fn)
+        return;
+    size_t size = 1 << 20;
+    void *stack = aligned_alloc(4096, size);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, stack, size);
+    pthread_t t;
+    int ok = pthread_create(&t, &attr, touch_tls, fn) == 0 && pthread_join(t, NULL) == 0;
+    check(ok, "tls-join: thread");
+    pthread_attr_destroy(&attr);
+    free(stack);
+    printf("tls-join %s\n", ok ? "joined" : "failed");
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -559,6 +594,8 @@ int main(int argc, char **argv)
             sample_fds();
         else if (strcmp(a, "fd-table") == 0)
             fd_table();
+        else if (strcmp(a, "tls-join") == 0 && i + 1 < argc)
+            tls_join(argv[++i]);
         else {
             fprintf(stderr, "torture: unknown step %s\n", a);
             return 2;
