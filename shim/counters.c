@@ -46,24 +46,29 @@ static uint64_t heap_peak_recent;   /* since the last compaction (monitor.c) */
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
-static int claim(struct mk_counter_block *b)
+static int owned(const struct mk_counter_block *b)
 {
-    uint32_t expect = MK_BLOCK_FREE;
-    return __atomic_compare_exchange_n(&b->state, &expect, MK_BLOCK_OWNED, 0,
+    return __atomic_load_n(&b->state, __ATOMIC_RELAXED) > MK_BLOCK_SHARED;
+}
+
+static int claim(struct mk_counter_block *b, struct mk_thread *t)
+{
+    uintptr_t expect = MK_BLOCK_FREE;
+    return __atomic_compare_exchange_n(&b->state, &expect, (uintptr_t)t, 0,
                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
-static struct mk_counter_block *claim_in_chunks(void)
+static struct mk_counter_block *claim_in_chunks(struct mk_thread *t)
 {
     for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
         for (size_t i = 0; i < c->count; i++)
             if (__atomic_load_n(&c->blocks[i].state, __ATOMIC_RELAXED) == MK_BLOCK_FREE &&
-                claim(&c->blocks[i]))
+                claim(&c->blocks[i], t))
                 return &c->blocks[i];
     return NULL;
 }
 
-static struct mk_counter_block *add_chunk_and_claim(void)
+static struct mk_counter_block *add_chunk_and_claim(struct mk_thread *t)
 {
     size_t bytes = sizeof(struct chunk) + 63 + MORE_BLOCKS * sizeof(struct mk_counter_block);
     struct chunk *c = mk_pages_alloc(bytes);
@@ -71,7 +76,7 @@ static struct mk_counter_block *add_chunk_and_claim(void)
         return NULL;
     c->count = MORE_BLOCKS;
     c->blocks = (struct mk_counter_block *)(((uintptr_t)(c + 1) + 63) & ~(uintptr_t)63);
-    c->blocks[0].state = MK_BLOCK_OWNED;   /* ours before anyone can see it */
+    c->blocks[0].state = (uintptr_t)t;   /* ours before anyone can see it */
     c->next = __atomic_load_n(&chunks, __ATOMIC_RELAXED);
     while (!__atomic_compare_exchange_n(&chunks, &c->next, c, 1,
                                         __ATOMIC_RELEASE, __ATOMIC_RELAXED))
@@ -91,9 +96,9 @@ struct mk_counter_block *mk_claim_block(struct mk_thread *t)
     }
     uint8_t busy = t->busy;
     t->busy = 1;
-    struct mk_counter_block *b = claim_in_chunks();
+    struct mk_counter_block *b = claim_in_chunks(t);
     if (!b)
-        b = add_chunk_and_claim();
+        b = add_chunk_and_claim(t);
     if (!b) {
         b = &shared_block;
         t->shared = 1;
@@ -300,7 +305,7 @@ void mk_counters_request_checks(void)
 {
     for (struct chunk *c = __atomic_load_n(&chunks, __ATOMIC_ACQUIRE); c; c = c->next)
         for (size_t i = 0; i < c->count; i++)
-            if (__atomic_load_n(&c->blocks[i].state, __ATOMIC_RELAXED) == MK_BLOCK_OWNED) {
+            if (owned(&c->blocks[i])) {
                 __atomic_store_n(&c->blocks[i].release_due, 0, __ATOMIC_SEQ_CST);
                 __atomic_store_n(&c->blocks[i].release_mark, 0, __ATOMIC_SEQ_CST);
             }
@@ -411,10 +416,13 @@ void mk_counters_thread_exit(struct mk_thread *t)
 
 void mk_counters_after_fork_child(struct mk_thread *self)
 {
+    /* Every block but this thread's goes free: their threads are gone.
+     * This thread's is known by its owner mark, even when a signal
+     * handler forked between the claim and t->block. */
     for (struct chunk *c = chunks; c; c = c->next)
         for (size_t i = 0; i < c->count; i++)
-            if (&c->blocks[i] != self->block && c->blocks[i].state == MK_BLOCK_OWNED)
-                c->blocks[i].state = MK_BLOCK_FREE;   /* its thread is gone */
+            if (owned(&c->blocks[i]) && c->blocks[i].state != (uintptr_t)self)
+                c->blocks[i].state = MK_BLOCK_FREE;
 
     /* Released bytes restart from zero for the child's release checks. */
     for (struct chunk *c = chunks; c; c = c->next)

@@ -77,10 +77,14 @@ struct mk_totals {
  * each 64-bit word whole. The shared block is the exception and takes
  * atomic adds (t->shared). state and the frees sit before the kinds so that a malloc
  * and a free touch only the block's first cache line. */
-enum { MK_BLOCK_FREE, MK_BLOCK_OWNED, MK_BLOCK_SHARED };
+enum { MK_BLOCK_FREE, MK_BLOCK_SHARED };
 
 struct mk_counter_block {
-    uint32_t state;       /* MK_BLOCK_*; a thread on the shared block has t->shared set */
+    /* MK_BLOCK_FREE, MK_BLOCK_SHARED (a thread on it has t->shared set), or
+     * the owner's struct mk_thread address: claimed with one compare-and-
+     * swap, so that a fork child (forked by a signal handler between the
+     * claim and t->block) still knows its own block. */
+    uintptr_t state;
     uint64_t free_calls, free_bytes;
     /* When free_bytes reaches this, the owner's free goes out of line
      * (mk_free_event): the smaller of release_due and fold_mark, or 0 when
