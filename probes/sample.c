@@ -145,8 +145,10 @@ static int backtrace_here(void **out, int max)
  * it if a thread now gone held it (sites.c). A thread in record() that
  * waits for the sites lock gives up its sample once a fork is pending:
  * the holder may be the forking thread (a signal handler that forks,
- * interrupting it inside the lock). The handlers are registered at the
- * first sample. */
+ * interrupting it inside the lock). The handlers are registered by
+ * memkit's constructor (mk_sample_at_start), not from inside a malloc:
+ * pthread_atfork waits for a fork in progress, and the thread sampling may
+ * hold a stream's lock that the fork's stdio locking waits for. */
 static int forks_pending, recording, atfork_registered;
 /* This thread is inside record(): a signal handler that forks must not
  * wait for its own thread (nor for the sites lock it holds: sites.c). */
@@ -179,11 +181,18 @@ static void fork_child(void)
 
 static void record_locked_out(void *p, size_t usable, uint64_t rate);
 
+void mk_sample_at_start(void)
+{
+    if (!__atomic_exchange_n(&atfork_registered, 1, __ATOMIC_ACQ_REL))
+        pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 static void record(void *p, size_t usable, uint64_t rate)
 {
-    if (!__atomic_load_n(&atfork_registered, __ATOMIC_RELAXED) &&
-        !__atomic_exchange_n(&atfork_registered, 1, __ATOMIC_ACQ_REL))
-        pthread_atfork(fork_prepare, fork_parent, fork_child);
+    /* Samples taken before memkit's constructor (another library's) need
+     * the handlers too; registering here, inside malloc, is the rare way. */
+    if (!__atomic_load_n(&atfork_registered, __ATOMIC_RELAXED))
+        mk_sample_at_start();
     self_recording = 1;
     __atomic_add_fetch(&recording, 1, __ATOMIC_SEQ_CST);
     if (!__atomic_load_n(&forks_pending, __ATOMIC_SEQ_CST))

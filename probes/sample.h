@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* memkit's constructor: registers the fork handlers (sample.c). */
+void mk_sample_at_start(void);
+
 /* Out of line: p was (maybe) sampled and is about to be freed; its site's
  * live figure drops. Call before the block goes back to the allocator
  * (afterwards its address may already be someone else's sample). errno

@@ -1,5 +1,6 @@
 /* lifecycle.c — start, fork and exit of a process carrying memkit. */
 #include "lifecycle.h"
+#include "sample.h"
 #include "loader_text.h"
 #include "fd_io.h"
 #include "kept_files.h"
@@ -98,6 +99,7 @@ __attribute__((constructor(101))) static void memkit_start(void)
             mk_release_detect((void *)mk_real.malloc);
             mk_loader_text_find();
             pthread_atfork(NULL, NULL, after_fork_child);
+            mk_sample_at_start();
             started = 1;
         }
     }

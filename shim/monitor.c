@@ -491,7 +491,9 @@ static void consider(uint64_t total)
         return;
     int s = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
     if (s == RUNNING) {
-        uint64_t since = total - load(&told_at_last);
+        /* told_at_last may have passed this thread's total meanwhile. */
+        uint64_t last = load(&told_at_last);
+        uint64_t since = total > last ? total - last : 0;
         if (since >= load(&wake_after) ||
             (since >= load(&wake_after_halved) &&
              mk_defrag_heap_halved(mk_heap_in_use_folded(), mk_heap_recent_peak())))
