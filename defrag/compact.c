@@ -139,6 +139,13 @@ int mk_compact_run(const struct mk_compact_input *in, struct mk_compaction *out)
     int detour = mk_release_kind() == MK_RELEASE_MALLOC_TRIM && mk_glibc_chunks &&
                  c.rss_before >= MK_DETOUR_MIN_RSS && mk_opt_num(MK_OPT_COMPACT_DETOUR) &&
                  mk_detour_open() == 0;
+    if (detour) {
+        /* A call that looked at the window just before it opened is on its
+         * way into glibc: a moment to get through before the trim takes the
+         * arenas, rather than waiting through the whole trim. */
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
+    }
     c.ran = mk_release_run();
     c.rss_after = mk_proc_rss();   /* what the call gave back, before the deferred frees */
     if (detour)
