@@ -393,6 +393,7 @@ static struct memkit_frame *acquire_slow(struct memkit_pool *p, int timed, unsig
     }
     f->owner = tc;
     f->counted = counted;
+    __atomic_store_n(&f->refs, 1, __ATOMIC_RELAXED);
     errno = saved;
     return f;
 }
@@ -410,8 +411,9 @@ MEMKIT_API memkit_frame_t *memkit_frame_acquire(memkit_pool_t *p)
              * changes are ordered before it by that acquire. */
             if (likely(!mk_tcache_flush_requested(tc) && s->id == p->id && (n = s->count))) {
                 /* Items of this slot were released here: owner is this
-                 * thread, refs is 1, nothing in the header to write. */
+                 * thread; one owner again (idle buffers hold 0). */
                 struct memkit_frame *f = s->items[n - 1];
+                __atomic_store_n(&f->refs, 1, __ATOMIC_RELAXED);
                 __atomic_store_n(&s->count, n - 1, __ATOMIC_RELAXED);
                 __atomic_store_n(&s->hits, s->hits + 1, __ATOMIC_RELAXED);
                 mk_tcache_leave(tc);
@@ -464,12 +466,15 @@ MEMKIT_API void memkit_frame_release(memkit_frame_t *f)
     if (unlikely(!f))
         return;
     /* A count of 1 is the caller's own: no one else can change it, so the
-     * last owner needs no read-modify-write. */
-    if (__atomic_load_n(&f->refs, __ATOMIC_ACQUIRE) != 1) {
-        if (__atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
-            return;
-        __atomic_store_n(&f->refs, 1, __ATOMIC_RELAXED);   /* idle buffers hold 1 */
-    }
+     * last owner needs no read-modify-write. Idle buffers hold 0: a frame
+     * released again (a second release by the same code, the classic
+     * mistake) is left alone, not put in a cache twice and handed to two
+     * owners. */
+    uint32_t refs = __atomic_load_n(&f->refs, __ATOMIC_ACQUIRE);
+    if (likely(refs == 1))
+        __atomic_store_n(&f->refs, 0, __ATOMIC_RELAXED);
+    else if (unlikely(refs == 0) || __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL) != 0)
+        return;
     struct mk_tcache *tc = mk_tcache_self;
     struct memkit_pool *p = f->pool;
     if (likely(tc && f->owner == tc && !f->counted)) {

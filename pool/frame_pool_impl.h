@@ -35,7 +35,7 @@ struct mk_tcache;
 
 /* The header of one buffer; memkit_frame_t to the program. */
 struct memkit_frame {
-    uint32_t refs;               /* owners (atomic); 1 while it is idle */
+    uint32_t refs;               /* owners (atomic); 0 while it is idle */
     uint8_t  counted;            /* counted in pool->out: acquired under a max_in_use */
     size_t   size;
     void    *data;

@@ -1453,3 +1453,39 @@ Test(report, drain_frees_idle_buffers_of_every_pool, .timeout = 30)
     memkit_pool_destroy(b);
     pthread_barrier_destroy(&k.barrier);
 }
+
+/* The classic mistake: a frame released twice. The second release is
+ * ignored, so the buffer is not cached twice and handed to two owners
+ * (on this thread and on another). */
+static void *release_again(void *f)
+{
+    memkit_frame_release(f);
+    return NULL;
+}
+
+Test(frame_pool, a_frame_released_twice_is_not_handed_to_two_owners)
+{
+    memkit_pool_t *p = memkit_pool_create_size(256, 8);
+    cr_assert_not_null(p);
+    memkit_frame_t *f = memkit_frame_acquire(p);
+    cr_assert_not_null(f);
+    memkit_frame_release(f);
+    memkit_frame_release(f);   /* the mistake, on the same thread */
+    memkit_frame_t *a = memkit_frame_acquire(p), *b = memkit_frame_acquire(p);
+    cr_assert(a && b);
+    cr_assert_neq(a, b, "one buffer handed to two owners");
+    memkit_frame_release(a);
+    pthread_t t;   /* and on another thread */
+    cr_assert_eq(pthread_create(&t, NULL, release_again, a), 0);
+    pthread_join(t, NULL);
+    memkit_frame_t *c = memkit_frame_acquire(p), *d = memkit_frame_acquire(p);
+    cr_assert(c && d);
+    cr_assert_neq(c, d, "one buffer handed to two owners");
+    cr_assert_neq(c, b);
+    cr_assert_neq(d, b);
+    memkit_frame_release(b);
+    memkit_frame_release(c);
+    memkit_frame_release(d);
+    cr_assert_eq(stats_of(p).in_use, 0);
+    memkit_pool_destroy(p);
+}
