@@ -242,7 +242,8 @@ MEMKIT_API void            memkit_pool_destroy(memkit_pool_t *pool);
  * more: a reader that may lag checks, after using the frame, that
  * memkit_ring_read(ring, pos) still gives non-NULL. */
 typedef struct memkit_ring memkit_ring_t;
-/* EINVAL: capacity or frame_size 0, or too big. */
+/* EINVAL: capacity or frame_size 0, or too big; ENOMEM: no memory, or
+ * larger than the machine's memory. */
 MEMKIT_API memkit_ring_t *memkit_ring_create(size_t capacity, size_t frame_size);
 /* Copies one frame in; returns its position, or -1 with EINVAL when len
  * is not the frame size. */

@@ -136,6 +136,14 @@ memkit_ring_t *memkit_ring_create(size_t capacity, size_t frame_size)
         errno = EINVAL;
         return NULL;
     }
+    /* The ring is faulted in at once (MAP_POPULATE), and shared memory is
+     * charged only then: one larger than the machine's memory would meet
+     * the OOM killer instead of a failed call. */
+    long phys = sysconf(_SC_PHYS_PAGES);
+    if (phys > 0 && data / page + 1 > (size_t)phys) {
+        errno = ENOMEM;
+        return NULL;
+    }
     memkit_ring_t *ring = calloc(1, sizeof *ring);
     if (!ring)
         return NULL;

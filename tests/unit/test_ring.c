@@ -124,6 +124,15 @@ Test(ring, create_refuses_zero_and_too_big)
     cr_assert_eq(errno, EINVAL);
 }
 
+Test(ring, a_ring_larger_than_the_machines_memory_is_enomem)
+{
+    /* Faulted in at once, it would bring the OOM killer, not a failure. */
+    size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+    errno = 0;
+    cr_assert_null(memkit_ring_create(1, ram / 2 + 4096));   /* two slots: more than RAM */
+    cr_assert_eq(errno, ENOMEM);
+}
+
 Test(ring, calls_that_succeed_leave_errno_alone)
 {
     errno = EXDEV;
