@@ -1,5 +1,6 @@
 /* lifecycle.c — start, fork and exit of a process carrying memkit. */
 #include "lifecycle.h"
+#include "real.h"
 #include "sample.h"
 #include "loader_text.h"
 #include "fd_io.h"
@@ -22,6 +23,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
+#include <ucontext.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,6 +50,10 @@ void mk_init_early(void)
     t->busy = busy;
 }
 
+static int finished;      /* the report is being written, or was */
+static int written;       /* ... and is done */
+static pid_t finisher;    /* the thread writing it */
+
 /* ---- fork ---------------------------------------------------------------------
  * The child has one thread, and memkit holds no lock a vanished thread could
  * own (counters are lock-free), so the child only resets: its own start
@@ -54,6 +62,10 @@ void mk_init_early(void)
 static void after_fork_child(void)
 {
     int saved = errno;
+    /* A child forked while its parent was exiting writes its own report. */
+    finished = 0;
+    written = 0;
+    finisher = 0;
     mk_fd_table_reserve();
     mk_kept_after_fork_child();
     mk_process_capture();
@@ -112,20 +124,80 @@ __attribute__((constructor(101))) static void memkit_start(void)
  * allocate: the snapshot is exact for every call that had returned. Nothing
  * is printed (a line at exit breaks programs that check stderr); a failure
  * is logged only at MEMKIT_LOG=info. */
-static int finished;
 
-static void finish(void)
+/* A second exit while the report is being written (another thread's, or
+ * a signal handler's on another thread) waits for it, a while: the
+ * process ends at that exit, and would take the report with it. The
+ * writing thread's own handlers wait until it is done (signals blocked);
+ * faults are left alone. */
+static void wait_for_the_writer(void)
 {
-    if (!started || __atomic_load_n(&mk_mode, __ATOMIC_ACQUIRE) != MK_MODE_COUNTING ||
-        __atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL))
+    if (gettid() == __atomic_load_n(&finisher, __ATOMIC_ACQUIRE))
         return;
-    int saved = errno;
-    struct mk_thread *t = &mk_self;
-    uint8_t busy = t->busy;
-    t->busy = 1;
+    for (int ms = 0; !__atomic_load_n(&written, __ATOMIC_ACQUIRE) && ms < 2000; ms++) {
+        struct timespec one = { 0, 1000000 };
+        nanosleep(&one, NULL);
+    }
+}
+
+/* The outputs at exit, on whatever stack finish() gives them. */
+static void write_outputs(void)
+{
     mk_monitor_stop();
     mk_prom_at_exit();
     mk_report_write();
+}
+
+/* Writing the report takes some 30 KiB of stack (paths, ELF notes), more
+ * than a thread started with a small stack, or a crash handler on an
+ * alternate signal stack that calls _exit, has left: the writing runs on
+ * a stack memkit maps for it, or on the caller's if none can be had. */
+#define MK_EXIT_STACK (256u * 1024u)
+static ucontext_t exit_caller, exit_writer;
+
+static void write_outputs_on_own_stack(void)
+{
+    void *stack = mk_pages_alloc(MK_EXIT_STACK);
+    if (!stack || getcontext(&exit_writer) != 0) {
+        write_outputs();
+    } else {
+        exit_writer.uc_stack.ss_sp = stack;
+        exit_writer.uc_stack.ss_size = MK_EXIT_STACK;
+        exit_writer.uc_link = &exit_caller;
+        makecontext(&exit_writer, write_outputs, 0);
+        if (swapcontext(&exit_caller, &exit_writer) != 0)
+            write_outputs();
+    }
+    if (stack)
+        mk_pages_free(stack, MK_EXIT_STACK);
+}
+
+static void finish(void)
+{
+    /* A vfork child, or one made by a raw clone or fork system call (no
+     * fork handler ran), holds its parent's figures: it writes nothing. */
+    if (!started || __atomic_load_n(&mk_mode, __ATOMIC_ACQUIRE) != MK_MODE_COUNTING ||
+        getpid() != mk_process()->pid)
+        return;
+    if (__atomic_exchange_n(&finished, 1, __ATOMIC_ACQ_REL)) {
+        wait_for_the_writer();
+        return;
+    }
+    int saved = errno;
+    __atomic_store_n(&finisher, gettid(), __ATOMIC_RELEASE);
+    struct mk_thread *t = &mk_self;
+    uint8_t busy = t->busy;
+    t->busy = 1;
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    write_outputs_on_own_stack();
+    __atomic_store_n(&written, 1, __ATOMIC_RELEASE);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     t->busy = busy;
     errno = saved;
 }
@@ -142,8 +214,7 @@ __attribute__((destructor)) static void memkit_finish(void)
  * never ran in it, so the pid memkit holds is not its own. */
 static __attribute__((noreturn)) void leave(int status)
 {
-    if (getpid() == mk_process()->pid)
-        finish();
+    finish();
     for (;;) {
         syscall(SYS_exit_group, status);
         syscall(SYS_exit, status);

@@ -544,6 +544,7 @@ void mk_monitor_after_fork_child(void)
      * where the numbers are still memkit's. */
     mk_wakeup_reset(&wakeup);
     mk_own_fd_close(&psi);
+    stopping = 0;   /* forked while the parent was exiting: the child is not */
     state = IDLE;
     start_retry_at = 0;
     told = 0;

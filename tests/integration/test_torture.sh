@@ -40,6 +40,16 @@ run "$T/tls" "$T/tls.d" LD_PRELOAD="$MEMKIT_LIB" -- "$BIN" tls-join "$LIB"
 same "tls-join (the first large release made by glibc)" "$T/tls.plain" "$T/tls" stderr
 check "$T/tls.d" --count 1
 
+# The process ends where little stack is left (a thread on the smallest
+# stack calls exit; a crash handler on an 8 KiB alternate stack calls
+# _exit): the same status, and a report.
+for how in exit-small-stack altstack-exit; do
+    run "$T/$how.plain" "$T/$how.plain.d" -- "$BIN" "$how"
+    run "$T/$how" "$T/$how.d" LD_PRELOAD="$MEMKIT_LIB" -- "$BIN" "$how"
+    same "$how" "$T/$how.plain" "$T/$how" stderr
+    check "$T/$how.d" --count 1
+done
+
 # The program's last thread ends without exit (main by pthread_exit; a
 # fork child's only thread by returning), with memkit's monitor thread
 # running: the process still ends, status 0, and reports.

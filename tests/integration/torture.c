@@ -31,6 +31,10 @@
  *   tls-join LIB    a thread on the program's own stack touches LIB's 96
  *                   MiB of thread-local storage and is joined (glibc frees
  *                   it under its stack cache lock)
+ *   exit-small-stack  a thread with the smallest stack allowed calls
+ *                   exit(5)
+ *   altstack-exit   a SIGSEGV handler on an 8 KiB alternate stack calls
+ *                   _exit(42)
  *   fd-table        prints the size of its descriptor table (FDSize) and
  *                   that of a fork child: memkit grows it in advance
  *                   (output differs under memkit: compared on its own)
@@ -40,12 +44,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 #include <sys/wait.h>
@@ -560,6 +566,52 @@ static void tls_join(const char *lib)
     printf("tls-join %s\n", ok ? "joined" : "failed");
 }
 
+/* ---- exit-small-stack, altstack-exit ----
+ * The process ends where little stack is left: exit(5) from a thread
+ * started with the smallest stack allowed, and _exit(42) from a SIGSEGV
+ * handler on an 8 KiB alternate stack. memkit writes its report at that
+ * exit, and must neither crash nor change the status. */
+static void *exit_from_small_stack(void *arg)
+{
+    (void)arg;
+    exit(5);
+}
+
+static void exit_small_stack(void)
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN);
+    pthread_t t;
+    if (pthread_create(&t, &attr, exit_from_small_stack, NULL) == 0)
+        pthread_join(t, NULL);
+    check(0, "exit-small-stack: the thread did not exit");
+}
+
+static void exit_from_handler(int sig)
+{
+    (void)sig;
+    _exit(42);
+}
+
+static void altstack_exit(void)
+{
+    size_t size = 8192;
+    char *region = mmap(NULL, size + 4096, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    check(region != MAP_FAILED, "altstack-exit: mmap");
+    mprotect(region, 4096, PROT_NONE);   /* a guard page below it */
+    stack_t st = { .ss_sp = region + 4096, .ss_size = size };
+    sigaltstack(&st, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = exit_from_handler;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGSEGV, &sa, NULL);
+    fflush(stdout);
+    raise(SIGSEGV);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -596,6 +648,10 @@ int main(int argc, char **argv)
             fd_table();
         else if (strcmp(a, "tls-join") == 0 && i + 1 < argc)
             tls_join(argv[++i]);
+        else if (strcmp(a, "exit-small-stack") == 0)
+            exit_small_stack();
+        else if (strcmp(a, "altstack-exit") == 0)
+            altstack_exit();
         else {
             fprintf(stderr, "torture: unknown step %s\n", a);
             return 2;
