@@ -1,7 +1,7 @@
 /* report_file.c — puts the report on disk atomically, or not at all.
  *
  * The text is written into an unnamed file of the report's folder
- * (O_TMPFILE, mode 0600), which is linked as "<path>.<pid>.<n>.tmp" once
+ * (O_TMPFILE, mode 0600), which is linked as "<path>.<pid>.<start>.<n>.tmp" once
  * complete and renamed onto <path>: a process killed mid-write leaves
  * nothing. Where the file system has no O_TMPFILE, the temporary file is
  * created by name, O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC mode 0600. Either
@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,8 +46,11 @@ static int put_unnamed(const char *path, const char *tmp, const char *text, size
     size_t n = slash ? (size_t)(slash - path) : 0;
     if (n >= sizeof dir)
         return 0;
-    memcpy(dir, slash ? path : ".", slash ? n : 1);
-    dir[slash ? (n ? n : 1) : 1] = '\0';   /* "/name": the root */
+    /* "name": the current folder; "/name": the root. */
+    const char *from = !slash ? "." : n ? path : "/";
+    size_t len_dir = !slash || !n ? 1 : n;
+    memcpy(dir, from, len_dir);
+    dir[len_dir] = '\0';
     int fd = mk_open_own(dir, O_TMPFILE | O_WRONLY, 0600);
     if (fd < 0)
         return 0;
@@ -94,9 +98,22 @@ static int put_named(const char *tmp, const char *text, size_t len)
 
 int mk_put_file(const char *path, const char *text, size_t len)
 {
+    /* Past the file-size limit the kernel would stop the program with
+     * SIGXFSZ (a changed exit status, perhaps a core): the file is not
+     * begun at all. */
+    struct rlimit fsize;
+    if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 && fsize.rlim_cur != RLIM_INFINITY &&
+        (rlim_t)len + 1 > fsize.rlim_cur) {
+        errno = EFBIG;
+        return -1;
+    }
+    /* The process's start time in the name as well as its pid: a file a
+     * killed process left behind (between link and rename) never has the
+     * name a later process with the same pid (a container's 1) needs. */
     char tmp[PATH_MAX];
     unsigned serial = __atomic_fetch_add(&temp_serial, 1, __ATOMIC_RELAXED);
-    if (mk_snprintf(tmp, sizeof tmp, "%s.%ld.%u.tmp", path, (long)getpid(), serial) >= sizeof tmp) {
+    if (mk_snprintf(tmp, sizeof tmp, "%s.%ld.%llu.%u.tmp", path, (long)getpid(),
+                    (unsigned long long)mk_process()->start_mono_ns, serial) >= sizeof tmp) {
         errno = ENAMETOOLONG;
         return -1;
     }

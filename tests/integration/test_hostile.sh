@@ -6,6 +6,7 @@
 # either complete or absent (no partial file, no *.tmp left).
 #   test_hostile.sh LIBMEMKIT BEHAVIOURS STRESS CASE
 # CASE: options symlink missing-folder read-only full-fs paths killed-writing disable
+# (full-fs also runs under a file-size limit)
 source "$(dirname "$0")/lib.sh"
 MEMKIT_LIB=$(abs "$1")
 BIN=$(abs "$2")
@@ -207,6 +208,19 @@ EOF
     ;;
 
 full-fs)
+    # A file-size limit below the report's size (true's is about 5 KiB):
+    # writing past it would stop the program with SIGXFSZ (status 153);
+    # the report is skipped instead.
+    mkdir -p "$T/fsize.d"
+    ( cd "$T/fsize.d" && ulimit -f 2 &&
+      LD_PRELOAD="$MEMKIT_LIB" MEMKIT_REPORT="$T/fsize.d/r.json" "$(type -P true)" \
+          >"$T/fsize.out" 2>"$T/fsize.err" </dev/null
+      echo $? >"$T/fsize.rc" )
+    [ "$(cat "$T/fsize.rc")" = 0 ] ||
+        fail "true under a 2 KiB file-size limit exited with $(cat "$T/fsize.rc")"
+    [ -s "$T/fsize.err" ] && fail "it printed: $(head -2 "$T/fsize.err")"
+    [ -z "$(ls -A "$T/fsize.d")" ] || fail "files left under a file-size limit: $(ls -A "$T/fsize.d")"
+
     # A 16 KiB tmpfs, full: then with 1, 2, 3 pages free (the report may or
     # may not fit, but is never partial), then with no inode left.
     cat >"$T/full.sh" <<EOF
