@@ -1,10 +1,8 @@
 /* lifecycle.c — start, fork and exit of a process carrying memkit. */
 #include "lifecycle.h"
-#include "real.h"
-#include "sample.h"
-#include "loader_text.h"
 #include "fd_io.h"
 #include "kept_files.h"
+#include "loader_text.h"
 #include "memkit.h"
 #include "counters.h"
 #include "compact.h"
@@ -13,7 +11,9 @@
 #include "monitor.h"
 #include "options.h"
 #include "process.h"
+#include "real.h"
 #include "release.h"
+#include "sample.h"
 #include "timeline.h"
 #include "checkpoint.h"
 #include "scope.h"
@@ -24,10 +24,10 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
-#include <ucontext.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 int mk_mode = MK_MODE_UNINIT;
