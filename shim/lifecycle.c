@@ -21,9 +21,11 @@
 #include "prom.h"
 #include "report.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -228,5 +230,21 @@ MEMKIT_API void _exit(int status)
 
 MEMKIT_API void _Exit(int status)
 {
+    leave(status);
+}
+
+/* exit on a second thread while the first writes the report: glibc runs
+ * no destructor there (the first thread is running them) and ends the
+ * process, report and all. So it waits for the writer first; then glibc's
+ * exit as usual. */
+MEMKIT_API void exit(int status)
+{
+    static void (*real_exit)(int);
+    if (__atomic_load_n(&finished, __ATOMIC_ACQUIRE))
+        wait_for_the_writer();
+    if (!real_exit)
+        real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+    if (real_exit)
+        real_exit(status);
     leave(status);
 }

@@ -35,6 +35,7 @@
  *                   exit(5)
  *   altstack-exit   a SIGSEGV handler on an 8 KiB alternate stack calls
  *                   _exit(42)
+ *   exit-race       main and another thread call exit at once
  *   fd-table        prints the size of its descriptor table (FDSize) and
  *                   that of a fork child: memkit grows it in advance
  *                   (output differs under memkit: compared on its own)
@@ -612,6 +613,24 @@ static void altstack_exit(void)
     raise(SIGSEGV);
 }
 
+/* ---- exit-race ----
+ * main calls exit while another thread calls exit too: memkit is writing
+ * its report on main's exit when the second arrives. */
+static void *exit_as_well(void *arg)
+{
+    (void)arg;
+    exit(0);
+}
+
+static void exit_race(void)
+{
+    for (int i = 0; i < 2000; i++)
+        free(malloc(64 + (size_t)i));
+    pthread_t t;
+    pthread_create(&t, NULL, exit_as_well, NULL);
+    exit(0);
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -652,6 +671,8 @@ int main(int argc, char **argv)
             exit_small_stack();
         else if (strcmp(a, "altstack-exit") == 0)
             altstack_exit();
+        else if (strcmp(a, "exit-race") == 0)
+            exit_race();
         else {
             fprintf(stderr, "torture: unknown step %s\n", a);
             return 2;
