@@ -185,11 +185,12 @@ MK_POOL_INTERNAL void mk_tcaches_sum(const struct memkit_pool *p, uint64_t *idle
                                      uint64_t *releases);
 /* Fork: prepare takes the thread-caches lock (unless this thread holds
  * it), parent gives it back. In the child the parent's other threads are
- * gone: their caches' buffers are left where they are (shared copy-on-write
- * with the parent, never reused) and their credit goes back to the pools. */
+ * gone: their caches go as at thread exit, idle buffers into r (the
+ * child's private copies, which it may use) and the slots' references to
+ * their pools with them; the caller keeps r once its locks are usable. */
 MK_POOL_INTERNAL void mk_tcaches_fork_prepare(void);
 MK_POOL_INTERNAL void mk_tcaches_fork_parent(void);
-MK_POOL_INTERNAL void mk_tcaches_fork_child(void);
+MK_POOL_INTERNAL void mk_tcaches_fork_child(struct mk_reclaim *r);
 
 /* ---- pool_registry.c ---- */
 

@@ -102,9 +102,11 @@ static void fork_child(void)
         pthread_condattr_destroy(&ca);
         __atomic_store_n(&p->waiters, 0, __ATOMIC_RELAXED);
     }
-    mk_tcaches_fork_child();
+    struct mk_reclaim r = { 0 };
+    mk_tcaches_fork_child(&r);
     if (fork_took_registry)
         pthread_mutex_init(&registry_lock, NULL);
+    mk_reclaim_keep(&r);   /* every lock is usable again */
 }
 
 static void fork_handlers_add(void)

@@ -301,23 +301,22 @@ void mk_tcaches_fork_parent(void)
         pthread_mutex_unlock(&tcs_lock);
 }
 
-void mk_tcaches_fork_child(void)
+void mk_tcaches_fork_child(struct mk_reclaim *r)
 {
     if (!fork_took_lock)
         return;   /* a signal handler forked inside this thread's own use of the list */
     pthread_mutex_init(&tcs_lock, NULL);
+    /* The other threads are gone: their caches go as at thread exit, idle
+     * buffers (into r, for their pools) and the slots' pool references
+     * with them (a pool destroyed in the child must not stay held). */
     struct mk_tcache *self = mk_tcache_self, *tc = tcs, *next;
     for (; tc; tc = next) {
         next = tc->next;
         if (tc == self)
             continue;
-        for (unsigned i = 0; i < MK_SLOTS; i++) {
-            struct mk_slot *s = &tc->slots[i];
-            if (!s->credit)
-                continue;
-            __atomic_add_fetch(&s->pool->units_free, s->credit, __ATOMIC_RELAXED);
-            mk_slot_fold(s);
-        }
+        for (unsigned i = 0; i < MK_SLOTS; i++)
+            if (tc->slots[i].credit)
+                slot_take(&tc->slots[i], SIZE_MAX, 1, r);
         unlink_tcache(tc);
         free(tc);
     }

@@ -1489,3 +1489,45 @@ Test(frame_pool, a_frame_released_twice_is_not_handed_to_two_owners)
     cr_assert_eq(stats_of(p).in_use, 0);
     memkit_pool_destroy(p);
 }
+
+/* A thread whose cache holds a pool's buffer (and so a reference to the
+ * pool) is gone in a fork child: the child destroys the pool, and it must
+ * go (not stay listed, held by a cache nobody will ever empty). */
+struct cache_holder {
+    memkit_pool_t *pool;
+    pthread_barrier_t filled, forked;
+};
+
+static void *fill_own_cache(void *arg)
+{
+    struct cache_holder *h = arg;
+    memkit_frame_release(memkit_frame_acquire(h->pool));   /* idle in this thread's cache */
+    pthread_barrier_wait(&h->filled);
+    pthread_barrier_wait(&h->forked);
+    return NULL;
+}
+
+Test(fork, a_pool_destroyed_in_the_child_goes_even_though_a_gone_thread_cached_it, .timeout = 60)
+{
+    struct cache_holder h = { .pool = memkit_pool_create_size(256, 8) };
+    uint64_t id = h.pool->id;
+    pthread_barrier_init(&h.filled, NULL, 2);
+    pthread_barrier_init(&h.forked, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, fill_own_cache, &h);
+    pthread_barrier_wait(&h.filled);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        memkit_pool_destroy(h.pool);
+        struct found f = { .id = id };
+        mk_frame_pools_each(find_cb, &f, NULL);
+        _exit(f.seen && !f.info.retired ? 1 : 0);
+    }
+    assert_child_ok(pid);
+    pthread_barrier_wait(&h.forked);
+    pthread_join(t, NULL);
+    memkit_pool_destroy(h.pool);
+    pthread_barrier_destroy(&h.filled);
+    pthread_barrier_destroy(&h.forked);
+}
