@@ -211,9 +211,8 @@ __attribute__((destructor)) static void memkit_finish(void)
 
 /* _exit and _Exit skip destructors, and some programs always leave that way
  * (dash, the shell behind `sh -c` on Debian, does): without this, the shell
- * of a pipeline would leave no report. A vfork child shares its parent's
- * memory and must do nothing: it is told apart because fork's handler
- * never ran in it, so the pid memkit holds is not its own. */
+ * of a pipeline would leave no report. (A vfork child, which shares its
+ * parent's memory, is left alone by finish() itself.) */
 static __attribute__((noreturn)) void leave(int status)
 {
     finish();
